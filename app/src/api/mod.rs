@@ -1,0 +1,24 @@
+//! Server functions: the UI's API. Each body is a few lines that call a port trait.
+//! Endpoints are pinned so their URLs are stable: `/rpc/<area>/<name>`.
+
+mod packages;
+mod runtime_groups;
+mod versions;
+
+pub use packages::*;
+pub use runtime_groups::*;
+pub use versions::*;
+
+use crate::error::AppError;
+
+/// Parses a UUID sent by a form.
+pub fn parse_id(field: &str, text: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(text.trim())
+        .map_err(|_| AppError::validation(field, format!("\"{text}\" is not a valid id.")))
+}
+
+/// Tells the browser (with or without JavaScript) to go to `path` after a mutation.
+#[cfg(feature = "ssr")]
+pub fn redirect(path: &str) {
+    leptos_axum::redirect(path);
+}

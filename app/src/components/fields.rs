@@ -1,0 +1,109 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::validate::FieldError;
+
+/// A rule the browser runs as the user types (the server runs it again).
+pub type Check = fn(&str) -> Result<(), FieldError>;
+
+/// The error of the last submission of a form, if any.
+pub type FormError = Signal<Option<AppError>>;
+
+/// The error held by a server action's last result.
+pub fn action_error<S>(action: ServerAction<S>) -> FormError
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}
+
+/// A labelled text input (or textarea) that shows its rule as the user types and
+/// the server's answer after a submission.
+#[component]
+pub fn TextField(
+    #[prop(into)] label: String,
+    name: &'static str,
+    #[prop(optional, into)] value: String,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] multiline: bool,
+    #[prop(optional, into)] hint: String,
+    #[prop(optional, into)] placeholder: String,
+    #[prop(optional)] check: Option<Check>,
+    #[prop(optional, into)] id_prefix: String,
+    error: FormError,
+) -> impl IntoView {
+    let id = format!("{id_prefix}{name}");
+    let hint_id = format!("{id}-hint");
+    let err_id = format!("{id}-error");
+    let local = RwSignal::new(None::<String>);
+    let shown = Signal::derive(move || {
+        local.get().or_else(|| {
+            error
+                .get()
+                .filter(|e| e.field() == Some(name))
+                .map(|e| e.message().to_string())
+        })
+    });
+    let on_input = move |ev: leptos::ev::Event| {
+        if let Some(check) = check {
+            let text = event_target_value(&ev);
+            local.set(check(&text).err().map(|e| e.message));
+        }
+    };
+    let has_hint = !hint.is_empty();
+    let described = if has_hint {
+        format!("{hint_id} {err_id}")
+    } else {
+        err_id.clone()
+    };
+    let input = if multiline {
+        view! {
+            <textarea
+                id=id.clone()
+                name=name
+                rows="4"
+                placeholder=placeholder
+                aria-describedby=described
+                aria-invalid=move || shown.get().is_some().to_string()
+                on:input=on_input
+            >{value}</textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input
+                id=id.clone()
+                name=name
+                type="text"
+                value=value
+                required=required
+                placeholder=placeholder
+                autocomplete="off"
+                aria-describedby=described
+                aria-invalid=move || shown.get().is_some().to_string()
+                on:input=on_input
+            />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}{required.then_some(view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
+            {input}
+            {has_hint.then(|| view! { <p class="hint" id=hint_id.clone()>{hint.clone()}</p> })}
+            <p class="field-error" id=err_id role="status">{move || shown.get()}</p>
+        </div>
+    }
+}
+
+/// The error of a submission that is not about one of the form's fields.
+#[component]
+pub fn FormAlert(error: FormError, fields: &'static [&'static str]) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| e.field().is_none_or(|f| !fields.contains(&f)))
+            .map(|e| view! { <div class="alert" role="alert">{e.message().to_string()}</div> })
+    }
+}

@@ -1,0 +1,125 @@
+//! The one wire error type that server functions and the REST API return.
+//!
+//! Internal details are logged on the server and never sent: `Internal` carries a
+//! generic message only.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    /// The thing asked for does not exist (HTTP 404).
+    #[error("{message}")]
+    NotFound { message: String },
+    /// A field broke a rule (HTTP 422).
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// The change clashes with what is stored (HTTP 409).
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+    },
+    /// The request itself is malformed (HTTP 400).
+    #[error("{message}")]
+    BadRequest { message: String },
+    /// No valid session or token (HTTP 401).
+    #[error("{message}")]
+    Unauthorized { message: String },
+    /// Something failed on the server (HTTP 500); details are in the server log.
+    #[error("{message}")]
+    Internal { message: String },
+}
+
+impl AppError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound {
+            message: message.into(),
+        }
+    }
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+    pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            message: message.into(),
+            field: field.map(str::to_string),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+        }
+    }
+    pub fn internal() -> Self {
+        Self::Internal {
+            message: "internal error; see the server log".into(),
+        }
+    }
+
+    /// The machine-readable code used in REST error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::Validation { .. } => "validation",
+            Self::Conflict { .. } => "conflict",
+            Self::BadRequest { .. } => "bad_request",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound { .. } => 404,
+            Self::Validation { .. } => 422,
+            Self::Conflict { .. } => 409,
+            Self::BadRequest { .. } => 400,
+            Self::Unauthorized { .. } => 401,
+            Self::Internal { .. } => 500,
+        }
+    }
+
+    /// The human message, without the field prefix.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NotFound { message }
+            | Self::Validation { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::BadRequest { message }
+            | Self::Unauthorized { message }
+            | Self::Internal { message } => message,
+        }
+    }
+
+    /// The field the error is about, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Validation { field, .. } => Some(field),
+            Self::Conflict { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => Self::bad_request(m),
+            E::Request(m) | E::Response(m) => Self::Internal {
+                message: format!("could not reach the server: {m}"),
+            },
+            other => Self::Internal {
+                message: other.to_string(),
+            },
+        }
+    }
+}

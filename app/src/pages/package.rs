@@ -1,0 +1,280 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::*;
+use crate::components::*;
+use crate::model::validate;
+use crate::model::*;
+
+fn check_name(s: &str) -> Result<(), validate::FieldError> {
+    validate::display_name("display_name", s)
+}
+fn check_labels(s: &str) -> Result<(), validate::FieldError> {
+    validate::parse_labels("labels", s).map(|_| ())
+}
+fn check_description(s: &str) -> Result<(), validate::FieldError> {
+    validate::description("description", s)
+}
+
+/// The name, description and labels fields shared by the create and edit forms.
+#[component]
+fn PackageFields(
+    error: FormError,
+    #[prop(optional)] initial: Option<ServicePackage>,
+) -> impl IntoView {
+    let (name, description, labels) = initial
+        .map(|p| (p.display_name, p.description, validate::format_labels(&p.labels)))
+        .unwrap_or_default();
+    view! {
+        <TextField label="Display name" name="display_name" value=name required=true check=check_name error=error
+            hint="Letters, digits, spaces and . - _ ~ : — the key is derived from it (lower case, spaces as -)."/>
+        <TextField label="Description" name="description" value=description multiline=true check=check_description error=error/>
+        <TextField label="Labels" name="labels" value=labels check=check_labels error=error placeholder="team:payments, tier:gold"
+            hint="Up to 5 key:value pairs, separated by commas."/>
+        <FormAlert error=error fields=&["display_name", "description", "labels"]/>
+    }
+}
+
+/// `/service-hub/new`
+#[component]
+pub fn NewPackagePage() -> impl IntoView {
+    let create = ServerAction::<CreatePackage>::new();
+    let error = action_error(create);
+    view! {
+        <Title text="New service package"/>
+        <PageHeader
+            crumbs=vec![("Service Hub".into(), "/service-hub".into()), ("New service package".into(), String::new())]
+            title="New service package"
+        />
+        <section class="card form-card">
+            <ActionForm action=create>
+                <PackageFields error=error/>
+                <div class="form-actions">
+                    <button type="submit" class="button primary">"Create"</button>
+                    <a class="button" href="/service-hub">"Cancel"</a>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/service-hub/{key}`: the service package dashboard.
+#[component]
+pub fn PackagePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let update = ServerAction::<UpdatePackage>::new();
+    let delete = ServerAction::<DeletePackage>::new();
+    let set_status = ServerAction::<SetVersionStatus>::new();
+    let data = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                params.read().get("key").unwrap_or_default(),
+                q.get("q"),
+                q.get("runtime_group"),
+                q.get("status"),
+                set_status.version().get(),
+            )
+        },
+        |(key, q, rg, status, _)| load_package_dashboard(key, q, rg, status),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <Dashboard data=d update delete set_status/> }.into_any(),
+                    Err(e) => view! { <Title text="Error"/><ErrorView error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Dashboard(
+    data: PackageDashboard,
+    update: ServerAction<UpdatePackage>,
+    delete: ServerAction<DeletePackage>,
+    set_status: ServerAction<SetVersionStatus>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let PackageDashboard {
+        package,
+        versions,
+        runtime_groups,
+    } = data;
+    let update_error = action_error(update);
+    let delete_error = action_error(delete);
+    let status_error = action_error(set_status);
+    let base = format!("/service-hub/{}", package.key);
+    let id = package.id.to_string();
+    let id_table = id.clone();
+    let id_edit = id.clone();
+    let id_delete = id.clone();
+    let package_edit = package.clone();
+    let new_version_href = format!("{base}/versions/new");
+    let new_version_href2 = new_version_href.clone();
+    let base_clear = base.clone();
+    let filtered = ["q", "runtime_group", "status"]
+        .iter()
+        .any(|k| query.read_untracked().get(k).is_some_and(|v| !v.is_empty()));
+    let q_value = query.read_untracked().get("q").unwrap_or_default();
+    let rg_value = query.read_untracked().get("runtime_group").unwrap_or_default();
+    let status_value = query.read_untracked().get("status").unwrap_or_default();
+    view! {
+        <Title text=package.display_name.clone()/>
+        <PageHeader
+            crumbs=vec![("Service Hub".into(), "/service-hub".into()), (package.display_name.clone(), String::new())]
+            title=package.display_name.clone()
+        >
+            <a class="button" href="#edit">"Edit"</a>
+            <a class="button danger-outline" href="#delete">"Delete"</a>
+            <a class="button primary" href=new_version_href>"+ New version"</a>
+        </PageHeader>
+        <section class="card overview" aria-label="Overview">
+            <dl class="facts">
+                <div><dt>"Key"</dt><dd><code>{package.key.clone()}</code></dd></div>
+                <div><dt>"Versions"</dt><dd>{package.versions_count}</dd></div>
+                <div><dt>"Created"</dt><dd>{when(&package.created_at)}</dd></div>
+                <div><dt>"Modified"</dt><dd>{when(&package.updated_at)}</dd></div>
+            </dl>
+            <p class="description">{if package.description.is_empty() { "No description yet.".to_string() } else { package.description.clone() }}</p>
+            <LabelList labels=package.labels.clone()/>
+        </section>
+
+        <section class="card" aria-labelledby="versions-title">
+            <div class="section-head">
+                <h2 id="versions-title">"Service Versions"</h2>
+            </div>
+            <form method="get" action=base.clone() class="toolbar" role="search" aria-label="Filter versions">
+                <div class="field inline">
+                    <label for="v-q">"Search"</label>
+                    <input id="v-q" name="q" type="search" placeholder="Version name" value=q_value/>
+                </div>
+                <div class="field inline">
+                    <label for="v-rg">"Runtime group"</label>
+                    <select id="v-rg" name="runtime_group">
+                        <option value="">"All"</option>
+                        {runtime_groups.iter().map(|g| {
+                            let v = g.id.to_string();
+                            let sel = v == rg_value;
+                            view! { <option value=v selected=sel>{g.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field inline">
+                    <label for="v-status">"Status"</label>
+                    <select id="v-status" name="status">
+                        <option value="">"All"</option>
+                        {VersionStatus::ALL.iter().map(|s| {
+                            let sel = s.as_str() == status_value;
+                            view! { <option value=s.as_str() selected=sel>{s.label()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button">"Apply"</button>
+            </form>
+            <FormAlert error=status_error fields=&[]/>
+            {if versions.is_empty() {
+                if filtered {
+                    view! { <div class="empty"><p>"No versions match these filters. "<a href=base_clear>"Clear the filters"</a></p></div> }.into_any()
+                } else {
+                    view! {
+                        <div class="empty">
+                            <h3>"No versions yet"</h3>
+                            <p>"A version lives in one runtime group. Create the first one to describe what runs where."</p>
+                            <a class="button primary" href=new_version_href2>"+ New version"</a>
+                        </div>
+                    }.into_any()
+                }
+            } else {
+                view! { <VersionTable versions package_id=id_table set_status/> }.into_any()
+            }}
+        </section>
+
+        <section class="card" id="edit" aria-labelledby="edit-title">
+            <details open=move || update_error.get().is_some()>
+                <summary><h2 id="edit-title">"Edit service package"</h2></summary>
+                <ActionForm action=update>
+                    <input type="hidden" name="id" value=id_edit/>
+                    <PackageFields error=update_error initial=package_edit/>
+                    <div class="form-actions"><button type="submit" class="button primary">"Save changes"</button></div>
+                </ActionForm>
+            </details>
+        </section>
+
+        <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
+            <details open=move || delete_error.get().is_some()>
+                <summary><h2 id="delete-title">"Delete service package"</h2></summary>
+                <p>"This deletes the package and all "{package.versions_count}" of its versions. It cannot be undone."</p>
+                <ActionForm action=delete>
+                    <input type="hidden" name="id" value=id_delete/>
+                    <TextField label=format!("Type the key \"{}\" to confirm", package.key) name="confirm" error=delete_error id_prefix="delete-"/>
+                    <FormAlert error=delete_error fields=&["confirm"]/>
+                    <div class="form-actions"><button type="submit" class="button danger">"Delete package"</button></div>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn VersionTable(
+    versions: Vec<ServiceVersion>,
+    package_id: String,
+    set_status: ServerAction<SetVersionStatus>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Version"</th>
+                        <th scope="col">"Runtime group"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Modified"</th>
+                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {versions.into_iter().map(|v| {
+                        let href = format!("/service-hub/{}/versions/{}", v.package_key, v.id);
+                        let vid = v.id.to_string();
+                        let package_id = package_id.clone();
+                        let select_id = format!("status-{}", v.id);
+                        view! {
+                            <tr>
+                                <td><a href=href.clone()>{v.name.clone()}</a></td>
+                                <td><a href=format!("/runtime-groups/{}", v.runtime_group_id)>{v.runtime_group_name.clone()}</a></td>
+                                <td><StatusBadge status=v.status/></td>
+                                <td>{when(&v.updated_at)}</td>
+                                <td class="row-actions">
+                                    <details class="menu">
+                                        <summary class="button small" aria-label=format!("Actions for {}", v.name)>"⋯"</summary>
+                                        <div class="menu-body">
+                                            <ActionForm action=set_status attr:class="inline-form">
+                                                <input type="hidden" name="package_id" value=package_id/>
+                                                <input type="hidden" name="version_id" value=vid/>
+                                                <label for=select_id.clone()>"Status"</label>
+                                                <select id=select_id name="status">
+                                                    {VersionStatus::ALL.iter().map(|s| view! {
+                                                        <option value=s.as_str() selected=*s == v.status>{s.label()}</option>
+                                                    }).collect_view()}
+                                                </select>
+                                                <button type="submit" class="button small">"Save status"</button>
+                                            </ActionForm>
+                                            <a href=format!("{href}#delete")>"Delete…"</a>
+                                            <a href=href>"View details"</a>
+                                        </div>
+                                    </details>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

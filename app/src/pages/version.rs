@@ -1,0 +1,171 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::*;
+use crate::components::*;
+use crate::model::validate;
+use crate::model::*;
+
+fn check_version_name(s: &str) -> Result<(), validate::FieldError> {
+    validate::version_name("name", s)
+}
+
+/// `/service-hub/{key}/versions/new`
+#[component]
+pub fn NewVersionPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || params.read().get("key").unwrap_or_default();
+    let data = Resource::new(key, get_package);
+    let groups = Resource::new(|| (), |_| list_runtime_groups());
+    let create = ServerAction::<CreateVersion>::new();
+    let error = action_error(create);
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let package = match data.await {
+                    Ok(p) => p,
+                    Err(e) => return view! { <ErrorView error=e/> }.into_any(),
+                };
+                let groups = groups.await.unwrap_or_default();
+                let base = format!("/service-hub/{}", package.key);
+                view! {
+                    <Title text=format!("New version · {}", package.display_name)/>
+                    <PageHeader
+                        crumbs=vec![
+                            ("Service Hub".into(), "/service-hub".into()),
+                            (package.display_name.clone(), base.clone()),
+                            ("New version".into(), String::new()),
+                        ]
+                        title="New version"
+                    />
+                    <section class="card form-card">
+                        <ActionForm action=create>
+                            <input type="hidden" name="package_id" value=package.id.to_string()/>
+                            <TextField label="Version name" name="name" required=true check=check_version_name error=error
+                                placeholder="v1" hint="Any text, such as v1 or 1.2.0; unique in its runtime group."/>
+                            <div class="field">
+                                <label for="runtime_group_id">"Runtime group"</label>
+                                <select id="runtime_group_id" name="runtime_group_id" aria-describedby="rg-hint">
+                                    {groups.into_iter().map(|g| {
+                                        let sel = g.name == "default";
+                                        view! { <option value=g.id.to_string() selected=sel>{g.name}</option> }
+                                    }).collect_view()}
+                                </select>
+                                <p class="hint" id="rg-hint">"Chosen once: a version never moves to another group."</p>
+                            </div>
+                            <div class="field">
+                                <label for="status">"Status"</label>
+                                <select id="status" name="status">
+                                    {VersionStatus::ALL.iter().map(|s| view! {
+                                        <option value=s.as_str() selected=*s == VersionStatus::default()>{s.label()}</option>
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <FormAlert error=error fields=&["name"]/>
+                            <div class="form-actions">
+                                <button type="submit" class="button primary">"Create version"</button>
+                                <a class="button" href=base>"Cancel"</a>
+                            </div>
+                        </ActionForm>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// `/service-hub/{key}/versions/{version_id}`: the version dashboard.
+#[component]
+pub fn VersionPage() -> impl IntoView {
+    let params = use_params_map();
+    let set_status = ServerAction::<SetVersionStatus>::new();
+    let delete = ServerAction::<DeleteVersion>::new();
+    let data = Resource::new(
+        move || {
+            let p = params.read();
+            (
+                p.get("key").unwrap_or_default(),
+                p.get("version_id").unwrap_or_default(),
+                set_status.version().get(),
+            )
+        },
+        |(key, id, _)| load_version(key, id),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <VersionDashboard detail=d set_status delete/> }.into_any(),
+                    Err(e) => view! { <Title text="Error"/><ErrorView error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn VersionDashboard(
+    detail: VersionDetail,
+    set_status: ServerAction<SetVersionStatus>,
+    delete: ServerAction<DeleteVersion>,
+) -> impl IntoView {
+    let VersionDetail { package, version } = detail;
+    let status_error = action_error(set_status);
+    let delete_error = action_error(delete);
+    let base = format!("/service-hub/{}", package.key);
+    let package_id = package.id.to_string();
+    let version_id = version.id.to_string();
+    let (package_id2, version_id2) = (package_id.clone(), version_id.clone());
+    view! {
+        <Title text=format!("{} · {}", version.name, package.display_name)/>
+        <PageHeader
+            crumbs=vec![
+                ("Service Hub".into(), "/service-hub".into()),
+                (package.display_name.clone(), base.clone()),
+                (version.name.clone(), String::new()),
+            ]
+            title=version.name.clone()
+        >
+            <a class="button danger-outline" href="#delete">"Delete"</a>
+        </PageHeader>
+        <section class="card overview" aria-label="Overview">
+            <dl class="facts">
+                <div><dt>"Service package"</dt><dd><a href=base.clone()>{package.display_name.clone()}</a></dd></div>
+                <div><dt>"Runtime group"</dt><dd><a href=format!("/runtime-groups/{}", version.runtime_group_id)>{version.runtime_group_name.clone()}</a></dd></div>
+                <div><dt>"Status"</dt><dd><StatusBadge status=version.status/></dd></div>
+                <div><dt>"Created"</dt><dd>{when(&version.created_at)}</dd></div>
+                <div><dt>"Modified"</dt><dd>{when(&version.updated_at)}</dd></div>
+            </dl>
+        </section>
+        <section class="card" aria-labelledby="status-title">
+            <h2 id="status-title">"Status"</h2>
+            <p class="muted">"Published and deprecated versions are listed in the Dev Portal; unpublished ones are not. Traffic flows in all three."</p>
+            <ActionForm action=set_status attr:class="inline-form">
+                <input type="hidden" name="package_id" value=package_id2/>
+                <input type="hidden" name="version_id" value=version_id2/>
+                <label for="version-status">"Status"</label>
+                <select id="version-status" name="status">
+                    {VersionStatus::ALL.iter().map(|s| view! {
+                        <option value=s.as_str() selected=*s == version.status>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+                <button type="submit" class="button">"Save status"</button>
+            </ActionForm>
+            <FormAlert error=status_error fields=&[]/>
+        </section>
+        <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
+            <details open=move || delete_error.get().is_some()>
+                <summary><h2 id="delete-title">"Delete version"</h2></summary>
+                <p>"Deleting a version cannot be undone."</p>
+                <ActionForm action=delete>
+                    <input type="hidden" name="package_id" value=package_id/>
+                    <input type="hidden" name="version_id" value=version_id/>
+                    <TextField label=format!("Type the version name \"{}\" to confirm", version.name) name="confirm" error=delete_error id_prefix="delete-"/>
+                    <FormAlert error=delete_error fields=&["confirm"]/>
+                    <div class="form-actions"><button type="submit" class="button danger">"Delete version"</button></div>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}

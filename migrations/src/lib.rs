@@ -1,0 +1,15 @@
+//! Portico's database schema, as sea-orm-migration migrations. Run at start-up and by
+//! `portico migrate`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_catalog::Migration)]
+    }
+}

@@ -1,0 +1,217 @@
+//! The REST admin API under `/api/v1` (JSON). Handlers are thin: they parse, call the
+//! same `Catalog` port as the UI's server functions, and shape the answer.
+
+mod openapi;
+mod packages;
+mod runtime_groups;
+mod versions;
+
+use app::error::AppError;
+use app::ports::CatalogRef;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+pub use openapi::ApiDoc;
+
+/// The `/api/v1` router.
+pub fn router<S: Clone + Send + Sync + 'static>(catalog: CatalogRef) -> Router<S> {
+    Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route(
+            "/runtime-groups",
+            get(runtime_groups::list).post(runtime_groups::create),
+        )
+        .route(
+            "/runtime-groups/{id}",
+            get(runtime_groups::get)
+                .patch(runtime_groups::update)
+                .put(runtime_groups::update)
+                .delete(runtime_groups::delete),
+        )
+        .route("/service-packages", get(packages::list).post(packages::create))
+        .route(
+            "/service-packages/{id}",
+            get(packages::get)
+                .patch(packages::update)
+                .put(packages::update)
+                .delete(packages::delete),
+        )
+        .route(
+            "/service-packages/{id}/versions",
+            get(versions::list).post(versions::create),
+        )
+        .route(
+            "/service-packages/{id}/versions/{version_id}",
+            get(versions::get)
+                .patch(versions::update)
+                .put(versions::update)
+                .delete(versions::delete),
+        )
+        .fallback(|| async { ApiError(AppError::not_found("No such API resource.")) })
+        .with_state(catalog)
+}
+
+/// The uniform error body: `{ "error": { "code", "message", "field"? } }`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// not_found, validation, conflict, bad_request, unauthorized or internal.
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An `AppError` answered as JSON with its HTTP status.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.0.code().to_string(),
+                message: self.0.message().to_string(),
+                field: self.0.field().map(str::to_string),
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body whose rejections use the uniform error body: malformed JSON is a 400,
+/// a well-formed body of the wrong shape a 422 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(ApiError(json_rejection(rejection))),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> AppError {
+    match r {
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            let detail = text
+                .split_once("target type: ")
+                .map(|(_, d)| d.to_string())
+                .unwrap_or(text);
+            AppError::validation(field_of(&detail), detail)
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::bad_request(format!("The body is not valid JSON: {}", e.body_text()))
+        }
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::bad_request("Send the body as JSON with Content-Type: application/json.")
+        }
+        other => AppError::bad_request(other.body_text()),
+    }
+}
+
+/// The field a serde error is about: `labels.team: invalid type…` or ``missing field `name` ``.
+fn field_of(detail: &str) -> String {
+    if let Some(rest) = detail.split_once("missing field `").map(|(_, r)| r) {
+        if let Some((f, _)) = rest.split_once('`') {
+            return f.to_string();
+        }
+    }
+    match detail.split_once(": ") {
+        Some((path, _))
+            if !path.is_empty()
+                && path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']')) =>
+        {
+            path.to_string()
+        }
+        _ => "body".to_string(),
+    }
+}
+
+/// Pagination and sort shared by the list endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// 1-based page number (default 1).
+    pub page: Option<u64>,
+    /// Items per page, 1–1000 (default 100).
+    pub page_size: Option<u64>,
+    /// `name` (default), `modified` or `created`.
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub order: Option<String>,
+}
+
+impl ListParams {
+    pub fn sort(&self) -> Result<(app::model::SortKey, bool), AppError> {
+        let key = match self.sort.as_deref() {
+            None | Some("") => app::model::SortKey::Name,
+            Some(s) => app::model::SortKey::parse(s).ok_or_else(|| {
+                AppError::validation("sort", format!("Sort \"{s}\" is not one of name, modified, created."))
+            })?,
+        };
+        let desc = match self.order.as_deref() {
+            None | Some("") | Some("asc") => false,
+            Some("desc") => true,
+            Some(o) => {
+                return Err(AppError::validation("order", format!("Order \"{o}\" is not asc or desc.")))
+            }
+        };
+        Ok((key, desc))
+    }
+    pub fn page(&self) -> Result<(u64, u64), AppError> {
+        let page = self.page.unwrap_or(1);
+        let size = self.page_size.unwrap_or(100);
+        if page == 0 {
+            return Err(AppError::validation("page", "Pages are numbered from 1."));
+        }
+        if !(1..=1000).contains(&size) {
+            return Err(AppError::validation("page_size", "page_size must be 1 to 1000."));
+        }
+        Ok((page, size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serde_errors_name_their_field() {
+        assert_eq!(super::field_of("missing field `name` at line 1 column 2"), "name");
+        assert_eq!(
+            super::field_of("labels.team: invalid type: integer `5`, expected a string"),
+            "labels.team"
+        );
+        assert_eq!(super::field_of("invalid type: null"), "body");
+    }
+}

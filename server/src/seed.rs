@@ -1,0 +1,69 @@
+//! `portico seed`: generated packages and versions for benchmarks and demos.
+
+use app::model::*;
+use app::ports::Catalog;
+
+use crate::hub::Hub;
+
+const TEAMS: [&str; 6] = ["payments", "identity", "search", "growth", "platform", "data"];
+const WORDS: [&str; 10] = [
+    "Orders", "Billing", "Accounts", "Catalog", "Checkout", "Inventory", "Shipping", "Reviews",
+    "Pricing", "Profiles",
+];
+
+/// Creates `packages` packages with `versions` versions each (spread over the
+/// runtime groups, which are created when missing). Returns how many packages exist.
+pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result<u64> {
+    let mut groups = Vec::new();
+    for name in ["default", "development", "staging", "production"] {
+        let g = match hub.get_runtime_group(name).await {
+            Ok(g) => g,
+            Err(_) => hub
+                .create_runtime_group(NewRuntimeGroup {
+                    name: name.into(),
+                    description: format!("The {name} environment."),
+                    labels: Labels::new(),
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        };
+        groups.push(g);
+    }
+    for i in 0..packages {
+        let name = format!("{} Service {i:05}", WORDS[i % WORDS.len()]);
+        let mut labels = Labels::new();
+        labels.insert("team".into(), TEAMS[i % TEAMS.len()].into());
+        labels.insert("tier".into(), if i % 3 == 0 { "gold" } else { "silver" }.into());
+        let pkg = match hub
+            .create_package(NewServicePackage {
+                display_name: name.clone(),
+                description: format!("Generated service number {i}: the {} API.", WORDS[i % WORDS.len()]),
+                labels,
+            })
+            .await
+        {
+            Ok(p) => p,
+            Err(app::error::AppError::Conflict { .. }) => continue,
+            Err(e) => anyhow::bail!("{e}"),
+        };
+        for v in 0..versions {
+            let status = VersionStatus::ALL[(i + v) % 3];
+            hub.create_version(
+                &pkg.id.to_string(),
+                NewServiceVersion {
+                    name: format!("v{}", v + 1),
+                    runtime_group_id: groups[(v + 1) % groups.len()].id,
+                    status,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    let total = hub
+        .list_packages(PackageQuery { page_size: 1, ..PackageQuery::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .total;
+    Ok(total)
+}

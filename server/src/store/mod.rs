@@ -1,0 +1,18 @@
+//! SeaORM entities and conversions to the DTOs of `app::model`.
+
+pub mod package_label;
+pub mod runtime_group;
+pub mod service_package;
+pub mod service_version;
+
+use app::model::Labels;
+
+/// Labels are stored as a JSON object in a text column (portable across SQLite and
+/// PostgreSQL). Keys and values only hold `[A-Za-z0-9._-]`, so the text is canonical.
+pub fn labels_to_text(labels: &Labels) -> String {
+    serde_json::to_string(labels).unwrap_or_else(|_| "{}".into())
+}
+
+pub fn labels_from_text(text: &str) -> Labels {
+    serde_json::from_str(text).unwrap_or_default()
+}

@@ -1,0 +1,87 @@
+//! The axum application: Leptos pages and server functions, the REST API, static files.
+
+use std::sync::Arc;
+
+use app::ports::CatalogRef;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use base64::Engine;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::hub::Hub;
+
+/// Builds the whole HTTP application over a hub.
+pub fn app(hub: Hub, options: LeptosOptions) -> Router {
+    let catalog: CatalogRef = Arc::new(hub);
+    let routes = generate_route_list(app::App);
+    let context = {
+        let catalog = catalog.clone();
+        move || provide_context(catalog.clone())
+    };
+    let shell_options = options.clone();
+    Router::<LeptosOptions>::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", crate::rest::router(catalog.clone()))
+        .leptos_routes_with_context(&options, routes, context.clone(), move || {
+            app::shell(shell_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context,
+            app::shell,
+        ))
+        .layer(middleware::from_fn(no_js_errors))
+        .with_state(options)
+}
+
+/// A form posted without JavaScript gets a redirect back to its page. When the server
+/// function failed, leptos_axum redirects without saying why; this adds the error to
+/// the URL (`__path`, `__err`) where `ServerAction` finds it, so the page shows it.
+async fn no_js_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if !path.starts_with("/rpc/") {
+        return next.run(req).await;
+    }
+    let referer = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let res = next.run(req).await;
+    let failed = res.headers().contains_key("serverfnerror");
+    let (Some(referer), true, true) = (referer, failed, res.status() == StatusCode::FOUND) else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => return Response::from_parts(parts, Body::empty()),
+    };
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(&bytes);
+    if let Ok(mut url) = url::Url::parse(&referer) {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != "__path" && k != "__err")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("__path", &path)
+            .append_pair("__err", &encoded);
+        // Stay on our own origin: keep only the path and query of the referer.
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&target) {
+            parts.headers.insert(header::LOCATION, v);
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
