@@ -19,7 +19,11 @@ pub trait Catalog: Send + Sync + 'static {
     async fn get_runtime_group(&self, id_or_name: &str) -> Result<RuntimeGroup>;
     async fn runtime_group_detail(&self, id_or_name: &str) -> Result<RuntimeGroupDetail>;
     async fn create_runtime_group(&self, input: NewRuntimeGroup) -> Result<RuntimeGroup>;
-    async fn update_runtime_group(&self, id: Uuid, patch: RuntimeGroupPatch) -> Result<RuntimeGroup>;
+    async fn update_runtime_group(
+        &self,
+        id: Uuid,
+        patch: RuntimeGroupPatch,
+    ) -> Result<RuntimeGroup>;
     async fn delete_runtime_group(&self, id: Uuid) -> Result<()>;
 
     // Service packages
@@ -27,15 +31,32 @@ pub trait Catalog: Send + Sync + 'static {
     /// By id or by key.
     async fn get_package(&self, id_or_key: &str) -> Result<ServicePackage>;
     async fn create_package(&self, input: NewServicePackage) -> Result<ServicePackage>;
-    async fn update_package(&self, id_or_key: &str, patch: ServicePackagePatch) -> Result<ServicePackage>;
+    async fn update_package(
+        &self,
+        id_or_key: &str,
+        patch: ServicePackagePatch,
+    ) -> Result<ServicePackage>;
     /// Deletes the package and all its versions in one transaction.
     async fn delete_package(&self, id_or_key: &str) -> Result<()>;
 
     // Service versions
-    async fn list_versions(&self, package: &str, query: VersionQuery) -> Result<Page<ServiceVersion>>;
+    async fn list_versions(
+        &self,
+        package: &str,
+        query: VersionQuery,
+    ) -> Result<Page<ServiceVersion>>;
     async fn get_version(&self, package: &str, version_id: Uuid) -> Result<ServiceVersion>;
-    async fn create_version(&self, package: &str, input: NewServiceVersion) -> Result<ServiceVersion>;
-    async fn update_version(&self, package: &str, version_id: Uuid, patch: ServiceVersionPatch) -> Result<ServiceVersion>;
+    async fn create_version(
+        &self,
+        package: &str,
+        input: NewServiceVersion,
+    ) -> Result<ServiceVersion>;
+    async fn update_version(
+        &self,
+        package: &str,
+        version_id: Uuid,
+        patch: ServiceVersionPatch,
+    ) -> Result<ServiceVersion>;
     async fn delete_version(&self, package: &str, version_id: Uuid) -> Result<()>;
 }
 

@@ -60,8 +60,17 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(RuntimeGroups::Table)
-                .col(ColumnDef::new(RuntimeGroups::Id).uuid().not_null().primary_key())
-                .col(ColumnDef::new(RuntimeGroups::Name).string_len(100).not_null())
+                .col(
+                    ColumnDef::new(RuntimeGroups::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(RuntimeGroups::Name)
+                        .string_len(100)
+                        .not_null(),
+                )
                 .col(
                     ColumnDef::new(RuntimeGroups::NameKey)
                         .string_len(100)
@@ -79,15 +88,28 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ServicePackages::Table)
-                .col(ColumnDef::new(ServicePackages::Id).uuid().not_null().primary_key())
+                .col(
+                    ColumnDef::new(ServicePackages::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(
                     ColumnDef::new(ServicePackages::Key)
                         .string_len(100)
                         .not_null()
                         .unique_key(),
                 )
-                .col(ColumnDef::new(ServicePackages::DisplayName).string_len(100).not_null())
-                .col(ColumnDef::new(ServicePackages::Description).text().not_null())
+                .col(
+                    ColumnDef::new(ServicePackages::DisplayName)
+                        .string_len(100)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ServicePackages::Description)
+                        .text()
+                        .not_null(),
+                )
                 .col(ColumnDef::new(ServicePackages::Labels).text().not_null())
                 .col(ts(ServicePackages::CreatedAt))
                 .col(ts(ServicePackages::UpdatedAt))
@@ -108,7 +130,11 @@ impl MigrationTrait for Migration {
                 .table(PackageLabels::Table)
                 .col(ColumnDef::new(PackageLabels::PackageId).uuid().not_null())
                 .col(ColumnDef::new(PackageLabels::Key).string_len(63).not_null())
-                .col(ColumnDef::new(PackageLabels::ValueLower).string_len(63).not_null())
+                .col(
+                    ColumnDef::new(PackageLabels::ValueLower)
+                        .string_len(63)
+                        .not_null(),
+                )
                 .primary_key(
                     Index::create()
                         .col(PackageLabels::PackageId)
@@ -136,11 +162,28 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(ServiceVersions::Table)
-                .col(ColumnDef::new(ServiceVersions::Id).uuid().not_null().primary_key())
+                .col(
+                    ColumnDef::new(ServiceVersions::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(ServiceVersions::PackageId).uuid().not_null())
-                .col(ColumnDef::new(ServiceVersions::RuntimeGroupId).uuid().not_null())
-                .col(ColumnDef::new(ServiceVersions::Name).string_len(100).not_null())
-                .col(ColumnDef::new(ServiceVersions::Status).string_len(16).not_null())
+                .col(
+                    ColumnDef::new(ServiceVersions::RuntimeGroupId)
+                        .uuid()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ServiceVersions::Name)
+                        .string_len(100)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ServiceVersions::Status)
+                        .string_len(16)
+                        .not_null(),
+                )
                 .col(ts(ServiceVersions::CreatedAt))
                 .col(ts(ServiceVersions::UpdatedAt))
                 .foreign_key(

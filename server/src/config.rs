@@ -48,7 +48,10 @@ impl DbArgs {
             Some(url) if !url.trim().is_empty() => Ok(url.clone()),
             _ => {
                 std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-                    anyhow::anyhow!("cannot create data directory {}: {e}", self.data_dir.display())
+                    anyhow::anyhow!(
+                        "cannot create data directory {}: {e}",
+                        self.data_dir.display()
+                    )
                 })?;
                 Ok(crate::db::default_sqlite_url(&self.data_dir))
             }

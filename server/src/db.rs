@@ -8,7 +8,10 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 /// The default database: a SQLite file in the data directory.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("portico.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("portico.db").display()
+    )
 }
 
 /// Connects to `url` (SQLite or PostgreSQL) and brings the schema up to date.
@@ -16,7 +19,13 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
     let sqlite = url.starts_with("sqlite:");
     let mut opt = ConnectOptions::new(url.to_string());
     opt.sqlx_logging(false)
-        .max_connections(if url.contains(":memory:") { 1 } else if sqlite { 8 } else { 16 });
+        .max_connections(if url.contains(":memory:") {
+            1
+        } else if sqlite {
+            8
+        } else {
+            16
+        });
     let db = Database::connect(opt)
         .await
         .with_context(|| format!("connecting to the database at {}", redact(url)))?;
@@ -25,7 +34,9 @@ pub async fn connect_and_migrate(url: &str) -> anyhow::Result<DatabaseConnection
             .await
             .context("setting SQLite pragmas")?;
     }
-    Migrator::up(&db, None).await.context("running migrations")?;
+    Migrator::up(&db, None)
+        .await
+        .context("running migrations")?;
     Ok(db)
 }
 
@@ -45,7 +56,10 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

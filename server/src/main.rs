@@ -6,7 +6,8 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
         )
         .init();
     let cli = Cli::parse();
@@ -21,7 +22,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Seed(args)) => {
             let db = server::db::connect_and_migrate(&args.db.url()?).await?;
-            let hub = server::hub::Hub::new(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hub = server::hub::Hub::new(db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let total = server::seed::seed(&hub, args.packages, args.versions).await?;
             println!("the catalog now holds {total} service packages");
             Ok(())
@@ -32,7 +35,9 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
     let url = args.db.url()?;
     let db = server::db::connect_and_migrate(&url).await?;
-    let hub = server::hub::Hub::new(db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hub = server::hub::Hub::new(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let options = server::leptos_options(args.listen, &args.site_root);
     let app = server::web::app(hub, options);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

@@ -5,10 +5,20 @@ use app::ports::Catalog;
 
 use crate::hub::Hub;
 
-const TEAMS: [&str; 6] = ["payments", "identity", "search", "growth", "platform", "data"];
+const TEAMS: [&str; 6] = [
+    "payments", "identity", "search", "growth", "platform", "data",
+];
 const WORDS: [&str; 10] = [
-    "Orders", "Billing", "Accounts", "Catalog", "Checkout", "Inventory", "Shipping", "Reviews",
-    "Pricing", "Profiles",
+    "Orders",
+    "Billing",
+    "Accounts",
+    "Catalog",
+    "Checkout",
+    "Inventory",
+    "Shipping",
+    "Reviews",
+    "Pricing",
+    "Profiles",
 ];
 
 /// Creates `packages` packages with `versions` versions each (spread over the
@@ -33,11 +43,17 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
         let name = format!("{} Service {i:05}", WORDS[i % WORDS.len()]);
         let mut labels = Labels::new();
         labels.insert("team".into(), TEAMS[i % TEAMS.len()].into());
-        labels.insert("tier".into(), if i % 3 == 0 { "gold" } else { "silver" }.into());
+        labels.insert(
+            "tier".into(),
+            if i % 3 == 0 { "gold" } else { "silver" }.into(),
+        );
         let pkg = match hub
             .create_package(NewServicePackage {
                 display_name: name.clone(),
-                description: format!("Generated service number {i}: the {} API.", WORDS[i % WORDS.len()]),
+                description: format!(
+                    "Generated service number {i}: the {} API.",
+                    WORDS[i % WORDS.len()]
+                ),
                 labels,
             })
             .await
@@ -61,7 +77,10 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
         }
     }
     let total = hub
-        .list_packages(PackageQuery { page_size: 1, ..PackageQuery::default() })
+        .list_packages(PackageQuery {
+            page_size: 1,
+            ..PackageQuery::default()
+        })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .total;

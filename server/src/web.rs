@@ -35,14 +35,17 @@ pub fn app(hub: Hub, options: LeptosOptions) -> Router {
             context,
             app::shell,
         ))
-        .layer(middleware::from_fn(no_js_errors))
+        .layer(middleware::from_fn(server_fn_errors))
         .with_state(options)
 }
 
-/// A form posted without JavaScript gets a redirect back to its page. When the server
-/// function failed, leptos_axum redirects without saying why; this adds the error to
-/// the URL (`__path`, `__err`) where `ServerAction` finds it, so the page shows it.
-async fn no_js_errors(req: Request, next: Next) -> Response {
+/// Server function errors, made precise:
+/// - called from the browser's JavaScript, a failed call answers with the HTTP status of
+///   its `AppError` (404, 409, 422 …) instead of a blanket 500;
+/// - a form posted without JavaScript gets a redirect back to its page. When the server
+///   function failed, leptos_axum redirects without saying why; this adds the error to
+///   the URL (`__path`, `__err`) where `ServerAction` finds it, so the page shows it.
+async fn server_fn_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if !path.starts_with("/rpc/") {
         return next.run(req).await;
@@ -53,14 +56,22 @@ async fn no_js_errors(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let res = next.run(req).await;
-    let failed = res.headers().contains_key("serverfnerror");
-    let (Some(referer), true, true) = (referer, failed, res.status() == StatusCode::FOUND) else {
+    if !res.headers().contains_key("serverfnerror") {
         return res;
-    };
+    }
     let (mut parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, 1 << 20).await {
         Ok(b) => b,
         Err(_) => return Response::from_parts(parts, Body::empty()),
+    };
+    let redirected = parts.status == StatusCode::FOUND;
+    let (Some(referer), true) = (referer, redirected) else {
+        if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+            if let Ok(status) = StatusCode::from_u16(err.status()) {
+                parts.status = status;
+            }
+        }
+        return Response::from_parts(parts, Body::from(bytes));
     };
     let encoded = base64::engine::general_purpose::URL_SAFE.encode(&bytes);
     if let Ok(mut url) = url::Url::parse(&referer) {

@@ -8,7 +8,10 @@ use app::model::*;
 use app::ports::Catalog;
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn new_pkg(name: &str) -> NewServicePackage {
@@ -27,9 +30,18 @@ async fn default_group_exists_and_cannot_be_deleted_or_renamed() {
         assert_eq!(groups.len(), 1, "{}", b.name);
         assert_eq!(groups[0].name, "default");
         let id = groups[0].id;
-        assert!(matches!(hub.delete_runtime_group(id).await, Err(AppError::Conflict { .. })));
+        assert!(matches!(
+            hub.delete_runtime_group(id).await,
+            Err(AppError::Conflict { .. })
+        ));
         let err = hub
-            .update_runtime_group(id, RuntimeGroupPatch { name: Some("prod".into()), ..Default::default() })
+            .update_runtime_group(
+                id,
+                RuntimeGroupPatch {
+                    name: Some("prod".into()),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(err.field(), Some("name"), "{}", b.name);
@@ -37,7 +49,11 @@ async fn default_group_exists_and_cannot_be_deleted_or_renamed() {
         let g = hub
             .update_runtime_group(
                 id,
-                RuntimeGroupPatch { description: Some("main".into()), labels: Some(labels(&[("env", "dev")])), name: None },
+                RuntimeGroupPatch {
+                    description: Some("main".into()),
+                    labels: Some(labels(&[("env", "dev")])),
+                    name: None,
+                },
             )
             .await
             .unwrap();
@@ -50,7 +66,10 @@ async fn default_group_exists_and_cannot_be_deleted_or_renamed() {
 async fn package_keys_collide_across_case_and_space_dash() {
     for b in common::backends().await {
         let hub = &b.hub;
-        let p = hub.create_package(new_pkg("Example Service")).await.unwrap();
+        let p = hub
+            .create_package(new_pkg("Example Service"))
+            .await
+            .unwrap();
         assert_eq!(p.key, "example-service");
         for clash in ["Example-Service", "example service", "EXAMPLE-service"] {
             match hub.create_package(new_pkg(clash)).await {
@@ -62,11 +81,20 @@ async fn package_keys_collide_across_case_and_space_dash() {
                 other => panic!("{}: {clash} gave {other:?}", b.name),
             }
         }
-        assert_eq!(hub.list_packages(PackageQuery::default()).await.unwrap().total, 1);
+        assert_eq!(
+            hub.list_packages(PackageQuery::default())
+                .await
+                .unwrap()
+                .total,
+            1
+        );
         // Found by id and by key, in any case.
         assert_eq!(hub.get_package(&p.id.to_string()).await.unwrap().id, p.id);
         assert_eq!(hub.get_package("Example-Service").await.unwrap().id, p.id);
-        assert!(matches!(hub.get_package("nope").await, Err(AppError::NotFound { .. })));
+        assert!(matches!(
+            hub.get_package("nope").await,
+            Err(AppError::NotFound { .. })
+        ));
     }
 }
 
@@ -76,9 +104,27 @@ async fn bad_input_is_rejected_and_nothing_is_stored() {
         let hub = &b.hub;
         let six: Labels = (0..6).map(|i| (format!("k{i}"), "v".into())).collect();
         let cases = [
-            (NewServicePackage { labels: six, ..new_pkg("A") }, "labels"),
-            (NewServicePackage { labels: labels(&[("kong-x", "y")]), ..new_pkg("B") }, "labels"),
-            (NewServicePackage { description: "x".repeat(10_001), ..new_pkg("C") }, "description"),
+            (
+                NewServicePackage {
+                    labels: six,
+                    ..new_pkg("A")
+                },
+                "labels",
+            ),
+            (
+                NewServicePackage {
+                    labels: labels(&[("kong-x", "y")]),
+                    ..new_pkg("B")
+                },
+                "labels",
+            ),
+            (
+                NewServicePackage {
+                    description: "x".repeat(10_001),
+                    ..new_pkg("C")
+                },
+                "description",
+            ),
             (new_pkg("bad/name"), "display_name"),
             (new_pkg(""), "display_name"),
             (new_pkg("New"), "display_name"),
@@ -88,7 +134,13 @@ async fn bad_input_is_rejected_and_nothing_is_stored() {
             assert!(matches!(err, AppError::Validation { .. }), "{err:?}");
             assert_eq!(err.field(), Some(field), "{}: {err:?}", b.name);
         }
-        assert_eq!(hub.list_packages(PackageQuery::default()).await.unwrap().total, 0);
+        assert_eq!(
+            hub.list_packages(PackageQuery::default())
+                .await
+                .unwrap()
+                .total,
+            0
+        );
     }
 }
 
@@ -96,34 +148,63 @@ async fn bad_input_is_rejected_and_nothing_is_stored() {
 async fn label_filters_sorting_and_pages() {
     for b in common::backends().await {
         let hub = &b.hub;
-        for (i, team) in ["payments", "identity", "Payments", "search"].iter().enumerate() {
+        for (i, team) in ["payments", "identity", "Payments", "search"]
+            .iter()
+            .enumerate()
+        {
             hub.create_package(NewServicePackage {
                 display_name: format!("Svc {i}"),
                 description: String::new(),
-                labels: labels(&[("team", team), ("tier", if i % 2 == 0 { "gold" } else { "silver" })]),
+                labels: labels(&[
+                    ("team", team),
+                    ("tier", if i % 2 == 0 { "gold" } else { "silver" }),
+                ]),
             })
             .await
             .unwrap();
         }
         let q = |labels: Vec<(&str, &str)>| PackageQuery {
-            labels: labels.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            labels: labels
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             ..PackageQuery::default()
         };
         // Values compare ignoring case; keys are case-sensitive.
-        let r = hub.list_packages(q(vec![("team", "PAYMENTS")])).await.unwrap();
+        let r = hub
+            .list_packages(q(vec![("team", "PAYMENTS")]))
+            .await
+            .unwrap();
         assert_eq!(r.total, 2, "{}", b.name);
-        let r = hub.list_packages(q(vec![("Team", "payments")])).await.unwrap();
+        let r = hub
+            .list_packages(q(vec![("Team", "payments")]))
+            .await
+            .unwrap();
         assert_eq!(r.total, 0);
-        let r = hub.list_packages(q(vec![("team", "payments"), ("tier", "gold")])).await.unwrap();
-        assert_eq!(r.data.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["svc-0", "svc-2"]);
+        let r = hub
+            .list_packages(q(vec![("team", "payments"), ("tier", "gold")]))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.data.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+            ["svc-0", "svc-2"]
+        );
         // Name filter, sort and pagination.
         let r = hub
-            .list_packages(PackageQuery { name: Some("SVC 1".into()), ..PackageQuery::default() })
+            .list_packages(PackageQuery {
+                name: Some("SVC 1".into()),
+                ..PackageQuery::default()
+            })
             .await
             .unwrap();
         assert_eq!(r.total, 1);
         let r = hub
-            .list_packages(PackageQuery { descending: true, page: 2, page_size: 3, ..PackageQuery::default() })
+            .list_packages(PackageQuery {
+                descending: true,
+                page: 2,
+                page_size: 3,
+                ..PackageQuery::default()
+            })
             .await
             .unwrap();
         assert_eq!(r.total, 4);
@@ -132,7 +213,10 @@ async fn label_filters_sorting_and_pages() {
         assert_eq!(r.data[0].key, "svc-0");
         // A `%` in the filter is literal.
         let r = hub
-            .list_packages(PackageQuery { name: Some("%".into()), ..PackageQuery::default() })
+            .list_packages(PackageQuery {
+                name: Some("%".into()),
+                ..PackageQuery::default()
+            })
             .await
             .unwrap();
         assert_eq!(r.total, 0);
@@ -146,36 +230,82 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
         let pkg = hub.create_package(new_pkg("Orders")).await.unwrap();
         let default = hub.get_runtime_group("default").await.unwrap();
         let prod = hub
-            .create_runtime_group(NewRuntimeGroup { name: "Production".into(), ..Default::default() })
+            .create_runtime_group(NewRuntimeGroup {
+                name: "Production".into(),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert!(matches!(
-            hub.create_runtime_group(NewRuntimeGroup { name: "production".into(), ..Default::default() }).await,
+            hub.create_runtime_group(NewRuntimeGroup {
+                name: "production".into(),
+                ..Default::default()
+            })
+            .await,
             Err(AppError::Conflict { .. })
         ));
         let pid = pkg.id.to_string();
         let v1 = hub
-            .create_version(&pid, NewServiceVersion { name: "v1".into(), runtime_group_id: default.id, status: VersionStatus::Published })
+            .create_version(
+                &pid,
+                NewServiceVersion {
+                    name: "v1".into(),
+                    runtime_group_id: default.id,
+                    status: VersionStatus::Published,
+                },
+            )
             .await
             .unwrap();
         // Same name in another group is fine; in the same group it is not.
-        hub.create_version(&pid, NewServiceVersion { name: "v1".into(), runtime_group_id: prod.id, status: VersionStatus::Unpublished })
-            .await
-            .unwrap();
+        hub.create_version(
+            &pid,
+            NewServiceVersion {
+                name: "v1".into(),
+                runtime_group_id: prod.id,
+                status: VersionStatus::Unpublished,
+            },
+        )
+        .await
+        .unwrap();
         let err = hub
-            .create_version(&pid, NewServiceVersion { name: "v1".into(), runtime_group_id: default.id, status: VersionStatus::Unpublished })
+            .create_version(
+                &pid,
+                NewServiceVersion {
+                    name: "v1".into(),
+                    runtime_group_id: default.id,
+                    status: VersionStatus::Unpublished,
+                },
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::Conflict { .. }), "{}: {err:?}", b.name);
+        assert!(
+            matches!(err, AppError::Conflict { .. }),
+            "{}: {err:?}",
+            b.name
+        );
         let err = hub
-            .create_version(&pid, NewServiceVersion { name: "v2".into(), runtime_group_id: uuid::Uuid::new_v4(), status: VersionStatus::Unpublished })
+            .create_version(
+                &pid,
+                NewServiceVersion {
+                    name: "v2".into(),
+                    runtime_group_id: uuid::Uuid::new_v4(),
+                    status: VersionStatus::Unpublished,
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(err.field(), Some("runtime_group_id"));
 
         // Status changes; the package reports its counts.
         let v = hub
-            .update_version(&pid, v1.id, ServiceVersionPatch { status: Some(VersionStatus::Deprecated), name: None })
+            .update_version(
+                &pid,
+                v1.id,
+                ServiceVersionPatch {
+                    status: Some(VersionStatus::Deprecated),
+                    name: None,
+                },
+            )
             .await
             .unwrap();
         assert_eq!(v.status, VersionStatus::Deprecated);
@@ -186,7 +316,13 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
 
         // Filters on the version list.
         let only_prod = hub
-            .list_versions(&pid, VersionQuery { runtime_group_id: Some(prod.id), ..Default::default() })
+            .list_versions(
+                &pid,
+                VersionQuery {
+                    runtime_group_id: Some(prod.id),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(only_prod.total, 1);
@@ -194,12 +330,17 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
 
         // A group in use cannot be deleted; the message lists the versions.
         match hub.delete_runtime_group(prod.id).await {
-            Err(AppError::Conflict { message, .. }) => assert!(message.contains("orders/v1"), "{message}"),
+            Err(AppError::Conflict { message, .. }) => {
+                assert!(message.contains("orders/v1"), "{message}")
+            }
             other => panic!("{other:?}"),
         }
         // Deleting the package removes its versions in the same transaction.
         hub.delete_package(&pid).await.unwrap();
-        assert!(matches!(hub.get_version(&pid, v1.id).await, Err(AppError::NotFound { .. })));
+        assert!(matches!(
+            hub.get_version(&pid, v1.id).await,
+            Err(AppError::NotFound { .. })
+        ));
         hub.delete_runtime_group(prod.id).await.unwrap();
         assert_eq!(hub.list_runtime_groups().await.unwrap().len(), 1);
     }
@@ -211,24 +352,40 @@ async fn renaming_a_package_moves_its_key_and_labels_stay_filterable() {
         let hub = &b.hub;
         hub.create_package(new_pkg("Taken")).await.unwrap();
         let p = hub
-            .create_package(NewServicePackage { labels: labels(&[("team", "a")]), ..new_pkg("Old Name") })
+            .create_package(NewServicePackage {
+                labels: labels(&[("team", "a")]),
+                ..new_pkg("Old Name")
+            })
             .await
             .unwrap();
         let err = hub
-            .update_package(&p.key, ServicePackagePatch { display_name: Some("taken".into()), ..Default::default() })
+            .update_package(
+                &p.key,
+                ServicePackagePatch {
+                    display_name: Some("taken".into()),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::Conflict { .. }), "{}", b.name);
         let p2 = hub
             .update_package(
                 &p.key,
-                ServicePackagePatch { display_name: Some("New Name".into()), labels: Some(labels(&[("team", "b")])), description: None },
+                ServicePackagePatch {
+                    display_name: Some("New Name".into()),
+                    labels: Some(labels(&[("team", "b")])),
+                    description: None,
+                },
             )
             .await
             .unwrap();
         assert_eq!(p2.key, "new-name");
         assert_eq!(p2.id, p.id);
-        let by_label = |v: &str| PackageQuery { labels: vec![("team".into(), v.into())], ..PackageQuery::default() };
+        let by_label = |v: &str| PackageQuery {
+            labels: vec![("team".into(), v.into())],
+            ..PackageQuery::default()
+        };
         assert_eq!(hub.list_packages(by_label("a")).await.unwrap().total, 0);
         assert_eq!(hub.list_packages(by_label("b")).await.unwrap().total, 1);
     }

@@ -33,34 +33,85 @@ async fn rest_crud_of_packages_and_versions() {
 
     // Get by id and by key.
     for p in [&id, "payments-api"] {
-        let r = s.client.get(s.url(&format!("/api/v1/service-packages/{p}"))).send().await.unwrap();
+        let r = s
+            .client
+            .get(s.url(&format!("/api/v1/service-packages/{p}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.json::<Value>().await.unwrap()["id"], id.as_str());
     }
 
     // List with a label filter.
-    let list: Value = s.client.get(s.url("/api/v1/service-packages?label=team:Payments")).send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .client
+        .get(s.url("/api/v1/service-packages?label=team:Payments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 1);
-    let list: Value = s.client.get(s.url("/api/v1/service-packages?label=team:other")).send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .client
+        .get(s.url("/api/v1/service-packages?label=team:other"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 0);
 
     // Update.
-    let r = s.client.patch(s.url(&format!("/api/v1/service-packages/{id}"))).json(&json!({"description": "Moves money"})).send().await.unwrap();
+    let r = s
+        .client
+        .patch(s.url(&format!("/api/v1/service-packages/{id}")))
+        .json(&json!({"description": "Moves money"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap()["description"], "Moves money");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["description"],
+        "Moves money"
+    );
 
     // Versions.
-    let groups: Value = s.client.get(s.url("/api/v1/runtime-groups")).send().await.unwrap().json().await.unwrap();
+    let groups: Value = s
+        .client
+        .get(s.url("/api/v1/runtime-groups"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let rg = groups["data"][0]["id"].as_str().unwrap().to_string();
-    let (st, v) = post(&s, &format!("/api/v1/service-packages/{id}/versions"), json!({"name": "v1", "runtime_group_id": rg})).await;
+    let (st, v) = post(
+        &s,
+        &format!("/api/v1/service-packages/{id}/versions"),
+        json!({"name": "v1", "runtime_group_id": rg}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     assert_eq!(v["status"], "unpublished");
     let vid = v["id"].as_str().unwrap().to_string();
-    let (st, body) = post(&s, &format!("/api/v1/service-packages/{id}/versions"), json!({"name": "v1", "runtime_group_id": rg})).await;
+    let (st, body) = post(
+        &s,
+        &format!("/api/v1/service-packages/{id}/versions"),
+        json!({"name": "v1", "runtime_group_id": rg}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "conflict");
-    let r = s.client
-        .patch(s.url(&format!("/api/v1/service-packages/payments-api/versions/{vid}")))
+    let r = s
+        .client
+        .patch(s.url(&format!(
+            "/api/v1/service-packages/payments-api/versions/{vid}"
+        )))
         .json(&json!({"status": "published"}))
         .send()
         .await
@@ -71,51 +122,123 @@ async fn rest_crud_of_packages_and_versions() {
     // A group in use cannot be deleted: 409 listing the versions.
     let (_, prod) = post(&s, "/api/v1/runtime-groups", json!({"name": "production"})).await;
     let prod_id = prod["id"].as_str().unwrap();
-    post(&s, &format!("/api/v1/service-packages/{id}/versions"), json!({"name": "v2", "runtime_group_id": prod_id})).await;
-    let r = s.client.delete(s.url(&format!("/api/v1/runtime-groups/{prod_id}"))).send().await.unwrap();
+    post(
+        &s,
+        &format!("/api/v1/service-packages/{id}/versions"),
+        json!({"name": "v2", "runtime_group_id": prod_id}),
+    )
+    .await;
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/runtime-groups/{prod_id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("payments-api/v2"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("payments-api/v2"),
+        "{body}"
+    );
 
     // Delete the version, then the package (cascade), then the group.
-    let r = s.client.delete(s.url(&format!("/api/v1/service-packages/{id}/versions/{vid}"))).send().await.unwrap();
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/service-packages/{id}/versions/{vid}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = s.client.delete(s.url(&format!("/api/v1/service-packages/{id}"))).send().await.unwrap();
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/service-packages/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = s.client.get(s.url(&format!("/api/v1/service-packages/{id}"))).send().await.unwrap();
+    let r = s
+        .client
+        .get(s.url(&format!("/api/v1/service-packages/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = s.client.delete(s.url(&format!("/api/v1/runtime-groups/{prod_id}"))).send().await.unwrap();
+    let r = s
+        .client
+        .delete(s.url(&format!("/api/v1/runtime-groups/{prod_id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
 async fn rest_errors_are_uniform_and_precise() {
     let s = server().await;
-    post(&s, "/api/v1/service-packages", json!({"display_name": "Example Service"})).await;
+    post(
+        &s,
+        "/api/v1/service-packages",
+        json!({"display_name": "Example Service"}),
+    )
+    .await;
 
     // Duplicate key, in another spelling.
-    let (st, body) = post(&s, "/api/v1/service-packages", json!({"display_name": "example-service"})).await;
+    let (st, body) = post(
+        &s,
+        "/api/v1/service-packages",
+        json!({"display_name": "example-service"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::CONFLICT);
     assert_eq!(error_code(&body), "conflict");
-    assert!(body["error"]["message"].as_str().unwrap().contains("example-service"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("example-service"));
 
     // Bad label and a sixth label: 422 naming the label and the rule.
-    let (st, body) = post(&s, "/api/v1/service-packages", json!({"display_name": "X", "labels": {"kong-team": "a"}})).await;
+    let (st, body) = post(
+        &s,
+        "/api/v1/service-packages",
+        json!({"display_name": "X", "labels": {"kong-team": "a"}}),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "labels");
-    assert!(body["error"]["message"].as_str().unwrap().contains("kong-team"));
-    let six: serde_json::Map<String, Value> = (0..6).map(|i| (format!("k{i}"), json!("v"))).collect();
-    let (st, body) = post(&s, "/api/v1/service-packages", json!({"display_name": "X", "labels": six})).await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("kong-team"));
+    let six: serde_json::Map<String, Value> =
+        (0..6).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let (st, body) = post(
+        &s,
+        "/api/v1/service-packages",
+        json!({"display_name": "X", "labels": six}),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["error"]["message"].as_str().unwrap().contains("At most 5"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("At most 5"));
 
     // Description too long.
-    let (st, body) = post(&s, "/api/v1/service-packages", json!({"display_name": "X", "description": "d".repeat(10_001)})).await;
+    let (st, body) = post(
+        &s,
+        "/api/v1/service-packages",
+        json!({"display_name": "X", "description": "d".repeat(10_001)}),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "description");
 
     // Malformed JSON: 400. Wrong shape: 422 naming the field.
-    let r = s.client
+    let r = s
+        .client
         .post(s.url("/api/v1/service-packages"))
         .header("content-type", "application/json")
         .body("{\"display_name\": ")
@@ -124,7 +247,12 @@ async fn rest_errors_are_uniform_and_precise() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&r.json().await.unwrap()), "bad_request");
-    let (st, body) = post(&s, "/api/v1/service-packages", json!({"description": "no name"})).await;
+    let (st, body) = post(
+        &s,
+        "/api/v1/service-packages",
+        json!({"description": "no name"}),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "display_name");
 
@@ -142,20 +270,46 @@ async fn rest_errors_are_uniform_and_precise() {
     }
 
     // Bad list parameters.
-    let r = s.client.get(s.url("/api/v1/service-packages?label=nocolon")).send().await.unwrap();
+    let r = s
+        .client
+        .get(s.url("/api/v1/service-packages?label=nocolon"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = s.client.get(s.url("/api/v1/service-packages?page_size=0")).send().await.unwrap();
+    let r = s
+        .client
+        .get(s.url("/api/v1/service-packages?page_size=0"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Nothing half-written: still exactly one package.
-    let list: Value = s.client.get(s.url("/api/v1/service-packages")).send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .client
+        .get(s.url("/api/v1/service-packages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["total"], 1);
 }
 
 #[tokio::test]
 async fn openapi_document_describes_the_api() {
     let s = server().await;
-    let doc: Value = s.client.get(s.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = s
+        .client
+        .get(s.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
         "/api/v1/runtime-groups",
@@ -179,9 +333,22 @@ async fn pages_are_rendered_on_the_server_with_their_data() {
         "display_name": "Inventory Service", "description": "Counts boxes", "labels": {"team": "warehouse"}
     }))
     .await;
-    let groups: Value = s.client.get(s.url("/api/v1/runtime-groups")).send().await.unwrap().json().await.unwrap();
+    let groups: Value = s
+        .client
+        .get(s.url("/api/v1/runtime-groups"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let rg = groups["data"][0]["id"].as_str().unwrap().to_string();
-    let (_, v) = post(&s, "/api/v1/service-packages/inventory-service/versions", json!({"name": "v7", "runtime_group_id": rg, "status": "deprecated"})).await;
+    let (_, v) = post(
+        &s,
+        "/api/v1/service-packages/inventory-service/versions",
+        json!({"name": "v7", "runtime_group_id": rg, "status": "deprecated"}),
+    )
+    .await;
 
     let page = |path: String| {
         let c = s.client.clone();
@@ -196,7 +363,10 @@ async fn pages_are_rendered_on_the_server_with_their_data() {
 
     let (st, html) = page("/service-hub".into()).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(html.contains("Inventory Service") && html.contains("warehouse"), "{html}");
+    assert!(
+        html.contains("Inventory Service") && html.contains("warehouse"),
+        "{html}"
+    );
     assert!(html.contains("1 version"));
 
     let (_, html) = page("/service-hub?label=team:other".into()).await;
@@ -210,7 +380,11 @@ async fn pages_are_rendered_on_the_server_with_their_data() {
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("Counts boxes") && html.contains("v7") && html.contains("Deprecated"));
 
-    let (st, html) = page(format!("/service-hub/inventory-service/versions/{}", v["id"].as_str().unwrap())).await;
+    let (st, html) = page(format!(
+        "/service-hub/inventory-service/versions/{}",
+        v["id"].as_str().unwrap()
+    ))
+    .await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("v7") && html.contains("default"));
 
@@ -253,7 +427,11 @@ async fn forms_work_without_javascript_and_show_their_errors() {
     let r = form(
         "/rpc/packages/create",
         s.url("/service-hub/new"),
-        vec![("display_name", "Form Made".into()), ("description", "".into()), ("labels", "team:forms".into())],
+        vec![
+            ("display_name", "Form Made".into()),
+            ("description", "".into()),
+            ("labels", "team:forms".into()),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::FOUND);
@@ -268,18 +446,40 @@ async fn forms_work_without_javascript_and_show_their_errors() {
     .await;
     assert_eq!(r.status(), StatusCode::FOUND);
     let location = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with("/service-hub/new?__path="), "{location}");
-    let html = s.client.get(s.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        location.starts_with("/service-hub/new?__path="),
+        "{location}"
+    );
+    let html = s
+        .client
+        .get(s.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("already taken"), "{html}");
 
     // A bad label is named.
     let r = form(
         "/rpc/packages/create",
         s.url("/service-hub/new"),
-        vec![("display_name", "Other".into()), ("labels", "mesh:x".into())],
+        vec![
+            ("display_name", "Other".into()),
+            ("labels", "mesh:x".into()),
+        ],
     )
     .await;
     let location = r.headers()["location"].to_str().unwrap().to_string();
-    let html = s.client.get(s.url(&location)).send().await.unwrap().text().await.unwrap();
+    let html = s
+        .client
+        .get(s.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("mesh:x"), "{html}");
 }

@@ -122,7 +122,10 @@ pub async fn load_package_dashboard(
     };
     let status = match status.as_deref().filter(|s| !s.is_empty()) {
         Some(text) => Some(VersionStatus::parse(text).ok_or_else(|| {
-            AppError::validation("status", "Status must be published, deprecated or unpublished.")
+            AppError::validation(
+                "status",
+                "Status must be published, deprecated or unpublished.",
+            )
         })?),
         None => None,
     };

@@ -61,9 +61,7 @@ pub fn display_name(field: &str, name: &str) -> Result<(), FieldError> {
     if let Some(bad) = name.chars().find(|c| !is_name_char(*c)) {
         return Err(FieldError::new(
             field,
-            format!(
-                "Name may contain only letters, digits, spaces and . - _ ~ : (found {bad:?})."
-            ),
+            format!("Name may contain only letters, digits, spaces and . - _ ~ : (found {bad:?})."),
         ));
     }
     Ok(())
@@ -74,7 +72,13 @@ pub fn display_name(field: &str, name: &str) -> Result<(), FieldError> {
 pub fn slug(name: &str) -> String {
     name.trim()
         .chars()
-        .map(|c| if c == ' ' { '-' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == ' ' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -176,7 +180,11 @@ pub fn labels(field: &str, labels: &Labels) -> Result<(), FieldError> {
 /// lines. The result is checked with [`labels`].
 pub fn parse_labels(field: &str, text: &str) -> Result<Labels, FieldError> {
     let mut out = Labels::new();
-    for item in text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+    for item in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let Some((k, v)) = item.split_once(':') else {
             return Err(FieldError::new(
                 field,
@@ -269,7 +277,10 @@ mod tests {
     fn version_names() {
         assert!(version_name("name", "v1").is_ok());
         assert!(version_name("name", "1.2.0 (beta) / eu").is_ok());
-        assert_eq!(msg(version_name("name", "")), "name: Version name is required.");
+        assert_eq!(
+            msg(version_name("name", "")),
+            "name: Version name is required."
+        );
         assert_eq!(
             msg(version_name("name", "v1 ")),
             "name: Version name must not start or end with a space."
@@ -313,7 +324,9 @@ mod tests {
             let key = format!("{reserved}-x");
             assert_eq!(
                 msg(label("labels", &key, "x")),
-                format!("labels: Label \"{key}:x\": key must not start with \"{reserved}\" (reserved).")
+                format!(
+                    "labels: Label \"{key}:x\": key must not start with \"{reserved}\" (reserved)."
+                )
             );
         }
         assert!(label("labels", "_x", "y").is_err());

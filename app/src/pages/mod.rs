@@ -48,7 +48,10 @@ mod tests {
     fn query_strings_skip_empty_values_and_encode() {
         assert_eq!(super::with_query("/x", &[("a", None)]), "/x");
         assert_eq!(
-            super::with_query("/x", &[("a", Some("t:v w".into())), ("b", Some(String::new()))]),
+            super::with_query(
+                "/x",
+                &[("a", Some("t:v w".into())), ("b", Some(String::new()))]
+            ),
             "/x?a=t%3Av%20w"
         );
     }

@@ -24,7 +24,13 @@ fn PackageFields(
     #[prop(optional)] initial: Option<ServicePackage>,
 ) -> impl IntoView {
     let (name, description, labels) = initial
-        .map(|p| (p.display_name, p.description, validate::format_labels(&p.labels)))
+        .map(|p| {
+            (
+                p.display_name,
+                p.description,
+                validate::format_labels(&p.labels),
+            )
+        })
         .unwrap_or_default();
     view! {
         <TextField label="Display name" name="display_name" value=name required=true check=check_name error=error
@@ -121,7 +127,10 @@ fn Dashboard(
         .iter()
         .any(|k| query.read_untracked().get(k).is_some_and(|v| !v.is_empty()));
     let q_value = query.read_untracked().get("q").unwrap_or_default();
-    let rg_value = query.read_untracked().get("runtime_group").unwrap_or_default();
+    let rg_value = query
+        .read_untracked()
+        .get("runtime_group")
+        .unwrap_or_default();
     let status_value = query.read_untracked().get("status").unwrap_or_default();
     view! {
         <Title text=package.display_name.clone()/>
@@ -129,8 +138,8 @@ fn Dashboard(
             crumbs=vec![("Service Hub".into(), "/service-hub".into()), (package.display_name.clone(), String::new())]
             title=package.display_name.clone()
         >
-            <a class="button" href="#edit">"Edit"</a>
-            <a class="button danger-outline" href="#delete">"Delete"</a>
+            <a class="button" href="#edit-form">"Edit"</a>
+            <a class="button danger-outline" href="#delete-form">"Delete"</a>
             <a class="button primary" href=new_version_href>"+ New version"</a>
         </PageHeader>
         <section class="card overview" aria-label="Overview">
@@ -197,6 +206,7 @@ fn Dashboard(
         <section class="card" id="edit" aria-labelledby="edit-title">
             <details open=move || update_error.get().is_some()>
                 <summary><h2 id="edit-title">"Edit service package"</h2></summary>
+                <div id="edit-form"></div>
                 <ActionForm action=update>
                     <input type="hidden" name="id" value=id_edit/>
                     <PackageFields error=update_error initial=package_edit/>
@@ -208,6 +218,7 @@ fn Dashboard(
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
             <details open=move || delete_error.get().is_some()>
                 <summary><h2 id="delete-title">"Delete service package"</h2></summary>
+                <div id="delete-form"></div>
                 <p>"This deletes the package and all "{package.versions_count}" of its versions. It cannot be undone."</p>
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=id_delete/>
@@ -265,7 +276,7 @@ fn VersionTable(
                                                 </select>
                                                 <button type="submit" class="button small">"Save status"</button>
                                             </ActionForm>
-                                            <a href=format!("{href}#delete")>"Delete…"</a>
+                                            <a href=format!("{href}#delete-form")>"Delete…"</a>
                                             <a href=href>"View details"</a>
                                         </div>
                                     </details>

@@ -127,7 +127,7 @@ fn VersionDashboard(
             ]
             title=version.name.clone()
         >
-            <a class="button danger-outline" href="#delete">"Delete"</a>
+            <a class="button danger-outline" href="#delete-form">"Delete"</a>
         </PageHeader>
         <section class="card overview" aria-label="Overview">
             <dl class="facts">
@@ -157,6 +157,7 @@ fn VersionDashboard(
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
             <details open=move || delete_error.get().is_some()>
                 <summary><h2 id="delete-title">"Delete version"</h2></summary>
+                <div id="delete-form"></div>
                 <p>"Deleting a version cannot be undone."</p>
                 <ActionForm action=delete>
                     <input type="hidden" name="package_id" value=package_id/>

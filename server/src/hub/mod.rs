@@ -70,7 +70,11 @@ impl Catalog for Hub {
     async fn create_runtime_group(&self, input: NewRuntimeGroup) -> Result<RuntimeGroup> {
         self.insert_runtime_group(input).await
     }
-    async fn update_runtime_group(&self, id: Uuid, patch: RuntimeGroupPatch) -> Result<RuntimeGroup> {
+    async fn update_runtime_group(
+        &self,
+        id: Uuid,
+        patch: RuntimeGroupPatch,
+    ) -> Result<RuntimeGroup> {
         self.patch_runtime_group(id, patch).await
     }
     async fn delete_runtime_group(&self, id: Uuid) -> Result<()> {
@@ -86,23 +90,40 @@ impl Catalog for Hub {
     async fn create_package(&self, input: NewServicePackage) -> Result<ServicePackage> {
         self.insert_package(input).await
     }
-    async fn update_package(&self, id_or_key: &str, patch: ServicePackagePatch) -> Result<ServicePackage> {
+    async fn update_package(
+        &self,
+        id_or_key: &str,
+        patch: ServicePackagePatch,
+    ) -> Result<ServicePackage> {
         self.patch_package(id_or_key, patch).await
     }
     async fn delete_package(&self, id_or_key: &str) -> Result<()> {
         self.remove_package(id_or_key).await
     }
 
-    async fn list_versions(&self, package: &str, query: VersionQuery) -> Result<Page<ServiceVersion>> {
+    async fn list_versions(
+        &self,
+        package: &str,
+        query: VersionQuery,
+    ) -> Result<Page<ServiceVersion>> {
         self.versions(package, query).await
     }
     async fn get_version(&self, package: &str, version_id: Uuid) -> Result<ServiceVersion> {
         self.version(package, version_id).await
     }
-    async fn create_version(&self, package: &str, input: NewServiceVersion) -> Result<ServiceVersion> {
+    async fn create_version(
+        &self,
+        package: &str,
+        input: NewServiceVersion,
+    ) -> Result<ServiceVersion> {
         self.insert_version(package, input).await
     }
-    async fn update_version(&self, package: &str, version_id: Uuid, patch: ServiceVersionPatch) -> Result<ServiceVersion> {
+    async fn update_version(
+        &self,
+        package: &str,
+        version_id: Uuid,
+        patch: ServiceVersionPatch,
+    ) -> Result<ServiceVersion> {
         self.patch_version(package, version_id, patch).await
     }
     async fn delete_version(&self, package: &str, version_id: Uuid) -> Result<()> {

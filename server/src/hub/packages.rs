@@ -10,7 +10,9 @@ use sea_orm::*;
 use uuid::Uuid;
 
 use super::{db_err, like_pattern, Hub};
-use crate::store::{labels_from_text, labels_to_text, package_label, service_package, service_version};
+use crate::store::{
+    labels_from_text, labels_to_text, package_label, service_package, service_version,
+};
 
 /// Keys the UI's own paths use; no package may take them.
 const RESERVED_KEYS: [&str; 1] = ["new"];
@@ -34,7 +36,10 @@ fn check_package_input(name: &str, description: &str, labels: &Labels) -> Result
     if RESERVED_KEYS.contains(&validate::slug(name).as_str()) {
         return Err(AppError::validation(
             "display_name",
-            format!("The key \"{}\" is reserved; choose another name.", validate::slug(name)),
+            format!(
+                "The key \"{}\" is reserved; choose another name.",
+                validate::slug(name)
+            ),
         ));
     }
     validate::description("description", description)?;
@@ -44,7 +49,10 @@ fn check_package_input(name: &str, description: &str, labels: &Labels) -> Result
 
 impl Hub {
     /// Version counts per status for the given packages.
-    async fn status_counts<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<HashMap<Uuid, StatusCounts>> {
+    async fn status_counts<C: ConnectionTrait>(
+        db: &C,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, StatusCounts>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -96,7 +104,11 @@ impl Hub {
                 ),
             );
         }
-        let order = if q.descending { Order::Desc } else { Order::Asc };
+        let order = if q.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
         select = match q.sort {
             SortKey::Name => select.order_by(C::Key, order),
             SortKey::Modified => select.order_by(C::UpdatedAt, order).order_by_asc(C::Key),
@@ -123,7 +135,10 @@ impl Hub {
         })
     }
 
-    pub(super) async fn find_package_row<C: ConnectionTrait>(db: &C, id_or_key: &str) -> Result<service_package::Model> {
+    pub(super) async fn find_package_row<C: ConnectionTrait>(
+        db: &C,
+        id_or_key: &str,
+    ) -> Result<service_package::Model> {
         let q = match Uuid::parse_str(id_or_key) {
             Ok(id) => service_package::Entity::find_by_id(id),
             Err(_) => service_package::Entity::find()
@@ -142,7 +157,11 @@ impl Hub {
         Ok(to_dto(m, c))
     }
 
-    async fn check_key_free<C: ConnectionTrait>(db: &C, key: &str, except: Option<Uuid>) -> Result<()> {
+    async fn check_key_free<C: ConnectionTrait>(
+        db: &C,
+        key: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
         let mut q = service_package::Entity::find().filter(service_package::Column::Key.eq(key));
         if let Some(id) = except {
             q = q.filter(service_package::Column::Id.ne(id));
@@ -168,10 +187,12 @@ impl Hub {
         if labels.is_empty() {
             return Ok(());
         }
-        package_label::Entity::insert_many(labels.iter().map(|(k, v)| package_label::ActiveModel {
-            package_id: Set(id),
-            key: Set(k.clone()),
-            value_lower: Set(v.to_lowercase()),
+        package_label::Entity::insert_many(labels.iter().map(|(k, v)| {
+            package_label::ActiveModel {
+                package_id: Set(id),
+                key: Set(k.clone()),
+                value_lower: Set(v.to_lowercase()),
+            }
         }))
         .exec(db)
         .await
@@ -204,12 +225,21 @@ impl Hub {
         Ok(to_dto(m, StatusCounts::default()))
     }
 
-    pub(super) async fn patch_package(&self, id_or_key: &str, patch: ServicePackagePatch) -> Result<ServicePackage> {
+    pub(super) async fn patch_package(
+        &self,
+        id_or_key: &str,
+        patch: ServicePackagePatch,
+    ) -> Result<ServicePackage> {
         let txn = self.db.begin().await.map_err(db_err)?;
         let current = Self::find_package_row(&txn, id_or_key).await?;
-        let name = patch.display_name.map(|n| n.trim().to_string()).unwrap_or(current.display_name.clone());
+        let name = patch
+            .display_name
+            .map(|n| n.trim().to_string())
+            .unwrap_or(current.display_name.clone());
         let description = patch.description.unwrap_or(current.description.clone());
-        let labels = patch.labels.unwrap_or_else(|| labels_from_text(&current.labels));
+        let labels = patch
+            .labels
+            .unwrap_or_else(|| labels_from_text(&current.labels));
         check_package_input(&name, &description, &labels)?;
         let key = validate::slug(&name);
         if key != current.key {

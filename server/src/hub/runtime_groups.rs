@@ -94,9 +94,10 @@ impl Hub {
             Err(_) => runtime_group::Entity::find()
                 .filter(runtime_group::Column::NameKey.eq(validate::slug(id_or_name))),
         };
-        q.one(db).await.map_err(db_err)?.ok_or_else(|| {
-            AppError::not_found(format!("No runtime group \"{id_or_name}\"."))
-        })
+        q.one(db)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| AppError::not_found(format!("No runtime group \"{id_or_name}\".")))
     }
 
     pub(super) async fn runtime_group(&self, id_or_name: &str) -> Result<RuntimeGroup> {
@@ -109,9 +110,14 @@ impl Hub {
         Ok(to_dto(m, n))
     }
 
-    async fn check_group_name_free<C: ConnectionTrait>(db: &C, name: &str, except: Option<Uuid>) -> Result<()> {
+    async fn check_group_name_free<C: ConnectionTrait>(
+        db: &C,
+        name: &str,
+        except: Option<Uuid>,
+    ) -> Result<()> {
         let key = validate::slug(name);
-        let mut q = runtime_group::Entity::find().filter(runtime_group::Column::NameKey.eq(key.clone()));
+        let mut q =
+            runtime_group::Entity::find().filter(runtime_group::Column::NameKey.eq(key.clone()));
         if let Some(id) = except {
             q = q.filter(runtime_group::Column::Id.ne(id));
         }
@@ -127,7 +133,10 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) async fn insert_runtime_group(&self, input: NewRuntimeGroup) -> Result<RuntimeGroup> {
+    pub(super) async fn insert_runtime_group(
+        &self,
+        input: NewRuntimeGroup,
+    ) -> Result<RuntimeGroup> {
         let name = input.name.trim().to_string();
         validate::display_name("name", &name)?;
         validate::description("description", &input.description)?;
@@ -151,15 +160,24 @@ impl Hub {
         Ok(to_dto(m, 0))
     }
 
-    pub(super) async fn patch_runtime_group(&self, id: Uuid, patch: RuntimeGroupPatch) -> Result<RuntimeGroup> {
+    pub(super) async fn patch_runtime_group(
+        &self,
+        id: Uuid,
+        patch: RuntimeGroupPatch,
+    ) -> Result<RuntimeGroup> {
         let txn = self.db.begin().await.map_err(db_err)?;
         let current = Self::find_group_row(&txn, &id.to_string()).await?;
         let mut row: runtime_group::ActiveModel = current.clone().into();
         if let Some(name) = patch.name.map(|n| n.trim().to_string()) {
             validate::display_name("name", &name)?;
             if name != current.name {
-                if current.name_key == super::DEFAULT_GROUP && validate::slug(&name) != super::DEFAULT_GROUP {
-                    return Err(AppError::validation("name", "The default runtime group cannot be renamed."));
+                if current.name_key == super::DEFAULT_GROUP
+                    && validate::slug(&name) != super::DEFAULT_GROUP
+                {
+                    return Err(AppError::validation(
+                        "name",
+                        "The default runtime group cannot be renamed.",
+                    ));
                 }
                 Self::check_group_name_free(&txn, &name, Some(id)).await?;
                 row.name_key = Set(validate::slug(&name));
@@ -184,12 +202,19 @@ impl Hub {
         let txn = self.db.begin().await.map_err(db_err)?;
         let group = Self::find_group_row(&txn, &id.to_string()).await?;
         if group.name_key == super::DEFAULT_GROUP {
-            return Err(AppError::conflict(None, "The default runtime group cannot be deleted."));
+            return Err(AppError::conflict(
+                None,
+                "The default runtime group cannot be deleted.",
+            ));
         }
         let users = Self::version_labels_in_group(&txn, id).await?;
         if !users.is_empty() {
             let shown: Vec<&str> = users.iter().take(20).map(String::as_str).collect();
-            let more = if users.len() > 20 { format!(" and {} more", users.len() - 20) } else { String::new() };
+            let more = if users.len() > 20 {
+                format!(" and {} more", users.len() - 20)
+            } else {
+                String::new()
+            };
             return Err(AppError::conflict(
                 None,
                 format!(
@@ -201,7 +226,10 @@ impl Hub {
                 ),
             ));
         }
-        runtime_group::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+        runtime_group::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
         txn.commit().await.map_err(db_err)
     }
 
@@ -220,7 +248,10 @@ impl Hub {
                     .into(),
             )
             .filter(service_version::Column::RuntimeGroupId.eq(id))
-            .order_by_asc(Expr::col((service_package::Entity, service_package::Column::Key)))
+            .order_by_asc(Expr::col((
+                service_package::Entity,
+                service_package::Column::Key,
+            )))
             .order_by_asc(service_version::Column::Name)
             .into_tuple()
             .all(db)

@@ -39,13 +39,18 @@ impl Hub {
         Ok(rows.into_iter().collect())
     }
 
-    pub(super) async fn versions(&self, package: &str, q: VersionQuery) -> Result<Page<ServiceVersion>> {
+    pub(super) async fn versions(
+        &self,
+        package: &str,
+        q: VersionQuery,
+    ) -> Result<Page<ServiceVersion>> {
         use service_version::Column as C;
         let pkg = Self::find_package_row(&self.db, package).await?;
         let mut select = service_version::Entity::find().filter(C::PackageId.eq(pkg.id));
         if let Some(name) = q.name.as_deref().filter(|s| !s.trim().is_empty()) {
             select = select.filter(
-                Expr::expr(Func::lower(Expr::col(C::Name))).like(LikeExpr::new(like_pattern(name)).escape('\\')),
+                Expr::expr(Func::lower(Expr::col(C::Name)))
+                    .like(LikeExpr::new(like_pattern(name)).escape('\\')),
             );
         }
         if let Some(rg) = q.runtime_group_id {
@@ -54,7 +59,11 @@ impl Hub {
         if let Some(s) = q.status {
             select = select.filter(C::Status.eq(s.as_str()));
         }
-        let order = if q.descending { Order::Desc } else { Order::Asc };
+        let order = if q.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
         select = match q.sort {
             SortKey::Name => select.order_by(C::Name, order).order_by_asc(C::CreatedAt),
             SortKey::Modified => select.order_by(C::UpdatedAt, order),
@@ -127,7 +136,10 @@ impl Hub {
             .await
             .map_err(db_err)?
             .ok_or_else(|| {
-                AppError::not_found(format!("No version \"{id}\" in service package \"{}\".", package.key))
+                AppError::not_found(format!(
+                    "No version \"{id}\" in service package \"{}\".",
+                    package.key
+                ))
             })
     }
 
@@ -177,7 +189,11 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) async fn insert_version(&self, package: &str, input: NewServiceVersion) -> Result<ServiceVersion> {
+    pub(super) async fn insert_version(
+        &self,
+        package: &str,
+        input: NewServiceVersion,
+    ) -> Result<ServiceVersion> {
         let name = input.name.trim().to_string();
         validate::version_name("name", &name)?;
         let txn = self.db.begin().await.map_err(db_err)?;
@@ -211,7 +227,12 @@ impl Hub {
         Ok(to_dto(m, &pkg.key, &group.name))
     }
 
-    pub(super) async fn patch_version(&self, package: &str, id: Uuid, patch: ServiceVersionPatch) -> Result<ServiceVersion> {
+    pub(super) async fn patch_version(
+        &self,
+        package: &str,
+        id: Uuid,
+        patch: ServiceVersionPatch,
+    ) -> Result<ServiceVersion> {
         let txn = self.db.begin().await.map_err(db_err)?;
         let pkg = Self::find_package_row(&txn, package).await?;
         let current = Self::find_version_row(&txn, &pkg, id).await?;
@@ -219,7 +240,8 @@ impl Hub {
         if let Some(name) = patch.name.map(|n| n.trim().to_string()) {
             validate::version_name("name", &name)?;
             if name != current.name {
-                let group = Self::find_group_row(&txn, &current.runtime_group_id.to_string()).await?;
+                let group =
+                    Self::find_group_row(&txn, &current.runtime_group_id.to_string()).await?;
                 Self::check_version_name_free(&txn, &pkg, &group, &name, Some(id)).await?;
                 row.name = Set(name);
             }
@@ -239,7 +261,10 @@ impl Hub {
         let txn = self.db.begin().await.map_err(db_err)?;
         let pkg = Self::find_package_row(&txn, package).await?;
         Self::find_version_row(&txn, &pkg, id).await?;
-        service_version::Entity::delete_by_id(id).exec(&txn).await.map_err(db_err)?;
+        service_version::Entity::delete_by_id(id)
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
         Self::touch_package(&txn, pkg.id).await?;
         txn.commit().await.map_err(db_err)
     }

@@ -35,7 +35,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(catalog: CatalogRef) -> Router<S
                 .put(runtime_groups::update)
                 .delete(runtime_groups::delete),
         )
-        .route("/service-packages", get(packages::list).post(packages::create))
+        .route(
+            "/service-packages",
+            get(packages::list).post(packages::create),
+        )
         .route(
             "/service-packages/{id}",
             get(packages::get)
@@ -178,14 +181,20 @@ impl ListParams {
         let key = match self.sort.as_deref() {
             None | Some("") => app::model::SortKey::Name,
             Some(s) => app::model::SortKey::parse(s).ok_or_else(|| {
-                AppError::validation("sort", format!("Sort \"{s}\" is not one of name, modified, created."))
+                AppError::validation(
+                    "sort",
+                    format!("Sort \"{s}\" is not one of name, modified, created."),
+                )
             })?,
         };
         let desc = match self.order.as_deref() {
             None | Some("") | Some("asc") => false,
             Some("desc") => true,
             Some(o) => {
-                return Err(AppError::validation("order", format!("Order \"{o}\" is not asc or desc.")))
+                return Err(AppError::validation(
+                    "order",
+                    format!("Order \"{o}\" is not asc or desc."),
+                ))
             }
         };
         Ok((key, desc))
@@ -197,7 +206,10 @@ impl ListParams {
             return Err(AppError::validation("page", "Pages are numbered from 1."));
         }
         if !(1..=1000).contains(&size) {
-            return Err(AppError::validation("page_size", "page_size must be 1 to 1000."));
+            return Err(AppError::validation(
+                "page_size",
+                "page_size must be 1 to 1000.",
+            ));
         }
         Ok((page, size))
     }
@@ -207,7 +219,10 @@ impl ListParams {
 mod tests {
     #[test]
     fn serde_errors_name_their_field() {
-        assert_eq!(super::field_of("missing field `name` at line 1 column 2"), "name");
+        assert_eq!(
+            super::field_of("missing field `name` at line 1 column 2"),
+            "name"
+        );
         assert_eq!(
             super::field_of("labels.team: invalid type: integer `5`, expected a string"),
             "labels.team"

@@ -37,7 +37,14 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| validate::parse_label_filter(s).map_err(AppError::from))
         .collect::<Result<Vec<_>, _>>()?;
-    let query = PackageQuery { name: filter.name, labels, sort, descending, page, page_size };
+    let query = PackageQuery {
+        name: filter.name,
+        labels,
+        sort,
+        descending,
+        page,
+        page_size,
+    };
     Ok(Json(c.list_packages(query).await?))
 }
 
@@ -55,7 +62,10 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/service-packages/{id}", tag = "service-packages",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 200, body = ServicePackage), (status = 404, body = ErrorBody)))]
-pub async fn get(State(c): State<CatalogRef>, Path(id): Path<String>) -> ApiResult<Json<ServicePackage>> {
+pub async fn get(
+    State(c): State<CatalogRef>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ServicePackage>> {
     Ok(Json(c.get_package(&id).await?))
 }
 

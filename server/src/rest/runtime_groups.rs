@@ -27,7 +27,12 @@ pub async fn list(
     let (sort, desc) = list.sort()?;
     let (page, page_size) = list.page()?;
     let mut groups = c.list_runtime_groups().await?;
-    if let Some(n) = filter.name.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty()) {
+    if let Some(n) = filter
+        .name
+        .as_deref()
+        .map(str::to_lowercase)
+        .filter(|s| !s.is_empty())
+    {
         groups.retain(|g| g.name.to_lowercase().contains(&n));
     }
     match sort {
@@ -44,7 +49,12 @@ pub async fn list(
         .skip(((page - 1) * page_size) as usize)
         .take(page_size as usize)
         .collect();
-    Ok(Json(Page { data, page, page_size, total }))
+    Ok(Json(Page {
+        data,
+        page,
+        page_size,
+        total,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/runtime-groups", tag = "runtime-groups",
@@ -55,13 +65,19 @@ pub async fn create(
     State(c): State<CatalogRef>,
     ApiJson(input): ApiJson<NewRuntimeGroup>,
 ) -> ApiResult<(StatusCode, Json<RuntimeGroup>)> {
-    Ok((StatusCode::CREATED, Json(c.create_runtime_group(input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(c.create_runtime_group(input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/runtime-groups/{id}", tag = "runtime-groups",
     params(("id" = String, Path, description = "Id or name")),
     responses((status = 200, body = RuntimeGroup), (status = 404, body = ErrorBody)))]
-pub async fn get(State(c): State<CatalogRef>, Path(id): Path<String>) -> ApiResult<Json<RuntimeGroup>> {
+pub async fn get(
+    State(c): State<CatalogRef>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RuntimeGroup>> {
     Ok(Json(c.get_runtime_group(&id).await?))
 }
 

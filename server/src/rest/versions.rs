@@ -38,7 +38,10 @@ pub async fn list(
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(VersionStatus::parse(s).ok_or_else(|| {
-            AppError::validation("status", format!("Status \"{s}\" is not one of published, deprecated, unpublished."))
+            AppError::validation(
+                "status",
+                format!("Status \"{s}\" is not one of published, deprecated, unpublished."),
+            )
         })?),
     };
     let query = VersionQuery {
@@ -63,7 +66,10 @@ pub async fn create(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NewServiceVersion>,
 ) -> ApiResult<(StatusCode, Json<ServiceVersion>)> {
-    Ok((StatusCode::CREATED, Json(c.create_version(&id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(c.create_version(&id, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/service-packages/{id}/versions/{version_id}", tag = "service-versions",

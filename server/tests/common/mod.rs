@@ -32,7 +32,9 @@ pub async fn postgres() -> Option<Backend> {
         return None;
     };
     let name = format!("portico_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(base.as_str()).await.expect("postgres admin connection");
+    let admin = Database::connect(base.as_str())
+        .await
+        .expect("postgres admin connection");
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
@@ -40,7 +42,9 @@ pub async fn postgres() -> Option<Backend> {
     admin.close().await.ok();
     let mut url = url::Url::parse(&base).expect("PORTICO_TEST_POSTGRES_URL is a URL");
     url.set_path(&format!("/{name}"));
-    let db = server::db::connect_and_migrate(url.as_str()).await.expect("postgres");
+    let db = server::db::connect_and_migrate(url.as_str())
+        .await
+        .expect("postgres");
     Some(Backend {
         name: "postgres",
         hub: Hub::new(db).await.expect("hub"),
@@ -66,7 +70,9 @@ pub struct TestServer {
 
 /// Starts the whole application on 127.0.0.1 with an ephemeral port.
 pub async fn start(backend: Backend) -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = server::leptos_options(addr, "target/site");
     let app = server::web::app(backend.hub.clone(), options);

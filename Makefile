@@ -1,0 +1,84 @@
+# Portico — the two commands:
+#   make run    set up what is missing, build (release) and run Portico on http://127.0.0.1:3000
+#   make test   set up what is missing and run every check and test
+# Both install only from crates.io, the npm registry and Debian packages.
+
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+
+CARGO_LEPTOS_VERSION := 0.3.11
+WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test tools check unit e2e seed bench-hub
+
+## Installs what is missing; fast when everything is present.
+tools:
+	@if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$$'; then
+		echo "==> adding the wasm32 target"; rustup target add wasm32-unknown-unknown
+	fi
+	if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then
+		echo "==> installing cargo-leptos $(CARGO_LEPTOS_VERSION) (no tool downloads; ~15 min cold)"
+		cargo install --locked --ignore-rust-version cargo-leptos --version $(CARGO_LEPTOS_VERSION) --features no_downloads
+	fi
+	if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then
+		echo "==> installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (the version in Cargo.lock)"
+		cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	fi
+	if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.stamp ]; then
+		echo "==> installing npm packages (Playwright, axe, binaryen's wasm-opt)"
+		(cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && touch node_modules/.stamp)
+	fi
+	if [ ! -x /usr/bin/chromium ]; then
+		echo "==> installing Debian's chromium"
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	fi
+
+## Builds the release site and serves it on an embedded SQLite file in ./data.
+run: tools
+	cargo leptos build --release
+	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=portico \
+		"$${CARGO_TARGET_DIR:-target}/release/portico" serve
+
+## Formatting, lints for each feature set, the wasm dependency guard.
+check: tools
+	cargo fmt --all -- --check
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server -p migration --all-targets -- -D warnings
+	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+	bad=$$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
+		| grep -E -o '^(sea-orm|sqlx[a-z-]*|tokio|hyper|axum|comrak) ' | sort -u || true)
+	if [ -n "$$bad" ]; then echo "the wasm bundle links server crates: $$bad"; exit 1; fi
+	echo "wasm dependency guard: no server crates in the browser bundle"
+
+## Unit, store (SQLite; PostgreSQL when PORTICO_TEST_POSTGRES_URL is set) and HTTP tests.
+unit: tools
+	if [ -z "$${PORTICO_TEST_POSTGRES_URL:-}" ]; then
+		echo "PORTICO_TEST_POSTGRES_URL is not set: the PostgreSQL runs of the store tests are skipped"
+	fi
+	cargo test -p app --features ssr
+	cargo test -p server -p migration
+
+## Playwright in Chromium, with JavaScript and without, against a fresh SQLite file.
+E2E_ADDR := 127.0.0.1:3917
+e2e: tools
+	cargo leptos build
+	rm -rf target/e2e-data
+	env -u DATABASE_URL LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=portico \
+		"$${CARGO_TARGET_DIR:-target}/debug/portico" serve --data-dir target/e2e-data --listen $(E2E_ADDR) \
+		> target/e2e-server.log 2>&1 &
+	pid=$$!
+	trap 'kill $$pid 2>/dev/null || true' EXIT
+	for _ in $$(seq 1 150); do curl -fs http://$(E2E_ADDR)/healthz >/dev/null && break; sleep 0.2; done
+	cd end2end && PORTICO_URL=http://$(E2E_ADDR) npx playwright test
+
+test: check unit e2e
+
+## 1,000 packages with 3 versions each in ./data (for the performance figures).
+seed:
+	cargo run --release -p server -- seed --packages 1000 --versions 3
+
+## Median server time of the Service Hub page over the seeded catalog (release build).
+bench-hub:
+	server/benches/hub_page.sh
