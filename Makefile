@@ -45,7 +45,7 @@ run: tools
 check: tools
 	cargo fmt --all -- --check
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
-	cargo clippy -p server -p migration --all-targets -- -D warnings
+	cargo clippy -p server -p migration -p portico-router --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 	bad=$$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
 		| grep -E -o '^(sea-orm|sqlx[a-z-]*|tokio|hyper|axum|comrak) ' | sort -u || true)
@@ -58,7 +58,7 @@ unit: tools
 		echo "PORTICO_TEST_POSTGRES_URL is not set: the PostgreSQL runs of the store tests are skipped"
 	fi
 	cargo test -p app --features ssr
-	cargo test -p server -p migration
+	cargo test -p server -p migration -p portico-router
 
 ## Playwright in Chromium, with JavaScript and without, against a fresh SQLite file.
 E2E_ADDR := 127.0.0.1:3917
