@@ -4,4 +4,10 @@
 mod types;
 pub mod validate;
 
+/// Route configuration with Kong's field names and defaults. The matcher that reads it
+/// lives in the `portico-router` crate (server side); the UI edits these types.
+pub mod route {
+    pub use portico_router::model::*;
+}
+
 pub use types::*;

@@ -20,21 +20,36 @@
 
 #![deny(missing_docs)]
 
-pub mod captures;
-pub mod context;
-pub mod expr;
-mod index;
-pub mod lazy_regex;
 pub mod model;
-pub mod normalize;
-pub mod router;
-pub mod upstream;
-pub mod validate;
-
-pub use captures::Captures;
-pub use context::{Protocol, RequestContext};
 pub use model::{PathHandling, RouteConfig};
-pub use normalize::normalize_path;
-pub use router::{Match, Router};
-pub use upstream::upstream_path;
-pub use validate::{validate_route, RouteError};
+
+#[cfg(feature = "matcher")]
+mod matcher {
+    pub use crate::captures::Captures;
+    pub use crate::context::{Protocol, RequestContext};
+    pub use crate::normalize::normalize_path;
+    pub use crate::router::{Match, Router};
+    pub use crate::upstream::upstream_path;
+    pub use crate::validate::{validate_route, RouteError};
+}
+#[cfg(feature = "matcher")]
+pub use matcher::*;
+
+#[cfg(feature = "matcher")]
+pub mod captures;
+#[cfg(feature = "matcher")]
+pub mod context;
+#[cfg(feature = "matcher")]
+pub mod expr;
+#[cfg(feature = "matcher")]
+mod index;
+#[cfg(feature = "matcher")]
+pub mod lazy_regex;
+#[cfg(feature = "matcher")]
+pub mod normalize;
+#[cfg(feature = "matcher")]
+pub mod router;
+#[cfg(feature = "matcher")]
+pub mod upstream;
+#[cfg(feature = "matcher")]
+pub mod validate;
