@@ -54,9 +54,12 @@ check: tools
 
 ## Unit, store (SQLite; PostgreSQL when PORTICO_TEST_POSTGRES_URL is set) and HTTP tests.
 unit: tools
-	if [ -z "$${PORTICO_TEST_POSTGRES_URL:-}" ]; then
+	@if [ -z "$${PORTICO_TEST_POSTGRES_URL:-}" ]; then
 		echo "PORTICO_TEST_POSTGRES_URL is not set: the PostgreSQL runs of the store tests are skipped"
+	else
+		echo "the store tests also run on PostgreSQL (PORTICO_TEST_POSTGRES_URL is set)"
 	fi
+	set -x
 	cargo test -p app --features ssr
 	cargo test -p server -p migration -p portico-router
 

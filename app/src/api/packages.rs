@@ -120,15 +120,7 @@ pub async fn load_package_dashboard(
         Some(text) => Some(super::parse_id("runtime_group", text)?),
         None => None,
     };
-    let status = match status.as_deref().filter(|s| !s.is_empty()) {
-        Some(text) => Some(VersionStatus::parse(text).ok_or_else(|| {
-            AppError::validation(
-                "status",
-                "Status must be published, deprecated or unpublished.",
-            )
-        })?),
-        None => None,
-    };
+    let status = validate::optional_status("status", status.as_deref())?;
     let versions = catalog
         .list_versions(
             &package.id.to_string(),

@@ -28,7 +28,7 @@ pub async fn create_version(
     status: Option<String>,
 ) -> Result<ServiceVersion, AppError> {
     let runtime_group_id = super::parse_id("runtime_group_id", &runtime_group_id)?;
-    let status = parse_status(status.as_deref())?.unwrap_or_default();
+    let status = validate::optional_status("status", status.as_deref())?.unwrap_or_default();
     let version = crate::ports::catalog()?
         .create_version(
             &package_id,
@@ -46,19 +46,6 @@ pub async fn create_version(
     Ok(version)
 }
 
-#[cfg(feature = "ssr")]
-fn parse_status(text: Option<&str>) -> Result<Option<VersionStatus>, AppError> {
-    match text.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(t) => VersionStatus::parse(t).map(Some).ok_or_else(|| {
-            AppError::validation(
-                "status",
-                format!("Status \"{t}\" is not one of published, deprecated, unpublished."),
-            )
-        }),
-    }
-}
-
 /// Changes a version's status; goes back to the page it was sent from.
 #[server(prefix = "/rpc", endpoint = "versions/status")]
 pub async fn set_version_status(
@@ -67,7 +54,7 @@ pub async fn set_version_status(
     status: String,
 ) -> Result<ServiceVersion, AppError> {
     let version_id = super::parse_id("version_id", &version_id)?;
-    let status = parse_status(Some(&status))?;
+    let status = validate::optional_status("status", Some(&status))?;
     crate::ports::catalog()?
         .update_version(
             &package_id,

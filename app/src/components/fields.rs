@@ -6,6 +6,15 @@ use crate::model::validate::FieldError;
 /// A rule the browser runs as the user types (the server runs it again).
 pub type Check = fn(&str) -> Result<(), FieldError>;
 
+/// Label text as the forms take it: `key:value, key:value`.
+pub fn check_labels(text: &str) -> Result<(), FieldError> {
+    crate::model::validate::parse_labels("labels", text).map(|_| ())
+}
+
+pub fn check_description(text: &str) -> Result<(), FieldError> {
+    crate::model::validate::description("description", text)
+}
+
 /// The error of the last submission of a form, if any.
 pub type FormError = Signal<Option<AppError>>;
 

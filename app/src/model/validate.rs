@@ -213,6 +213,22 @@ pub fn format_labels(labels: &Labels) -> String {
         .join(", ")
 }
 
+/// Parses a version status sent by a form or a query; empty means none.
+pub fn optional_status(
+    field: &str,
+    text: Option<&str>,
+) -> Result<Option<super::VersionStatus>, FieldError> {
+    match text.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(t) => super::VersionStatus::parse(t).map(Some).ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!("Status \"{t}\" is not one of published, deprecated, unpublished."),
+            )
+        }),
+    }
+}
+
 /// Parses one `key:value` filter of the catalog.
 pub fn parse_label_filter(text: &str) -> Result<(String, String), FieldError> {
     let (k, v) = text
@@ -362,6 +378,20 @@ mod tests {
         // keys are case-sensitive
         assert_eq!(parse_labels("labels", "A:b, a:c").unwrap().len(), 2);
         assert!(parse_labels("labels", "a:1,b:2,c:3,d:4,e:5,f:6").is_err());
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(optional_status("status", None).unwrap(), None);
+        assert_eq!(optional_status("status", Some(" ")).unwrap(), None);
+        assert_eq!(
+            optional_status("status", Some("Published")).unwrap(),
+            Some(crate::model::VersionStatus::Published)
+        );
+        assert_eq!(
+            msg(optional_status("status", Some("live"))),
+            "status: Status \"live\" is not one of published, deprecated, unpublished."
+        );
     }
 
     #[test]

@@ -10,12 +10,6 @@ use crate::model::*;
 fn check_name(s: &str) -> Result<(), validate::FieldError> {
     validate::display_name("name", s)
 }
-fn check_labels(s: &str) -> Result<(), validate::FieldError> {
-    validate::parse_labels("labels", s).map(|_| ())
-}
-fn check_description(s: &str) -> Result<(), validate::FieldError> {
-    validate::description("description", s)
-}
 
 #[component]
 fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>) -> impl IntoView {

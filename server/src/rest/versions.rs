@@ -35,15 +35,8 @@ pub async fn list(
 ) -> ApiResult<Json<Page<ServiceVersion>>> {
     let (sort, descending) = list.sort()?;
     let (page, page_size) = list.page()?;
-    let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => Some(VersionStatus::parse(s).ok_or_else(|| {
-            AppError::validation(
-                "status",
-                format!("Status \"{s}\" is not one of published, deprecated, unpublished."),
-            )
-        })?),
-    };
+    let status =
+        validate::optional_status("status", filter.status.as_deref()).map_err(AppError::from)?;
     let query = VersionQuery {
         name: filter.name,
         runtime_group_id: filter.runtime_group_id,
