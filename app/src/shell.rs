@@ -37,7 +37,6 @@ pub fn App() -> impl IntoView {
                 <Nav/>
                 <main id="main" class="content">
                     <Routes fallback=|| view! { <NotFound/> }>
-                        <Route path=path!("/") view=HomeRedirect ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub") view=HubPage ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub/new") view=NewPackagePage ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub/:key") view=PackagePage ssr=SsrMode::Async/>
@@ -70,10 +69,4 @@ fn Nav() -> impl IntoView {
             </ul>
         </nav>
     }
-}
-
-/// `/` leads to the Service Hub.
-#[component]
-fn HomeRedirect() -> impl IntoView {
-    view! { <leptos_router::components::Redirect path="/service-hub"/> }
 }

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
@@ -27,6 +27,8 @@ pub fn app(hub: Hub, options: LeptosOptions) -> Router {
     let shell_options = options.clone();
     Router::<LeptosOptions>::new()
         .route("/healthz", get(|| async { "ok" }))
+        // `/` leads to the Service Hub, with or without JavaScript.
+        .route("/", get(|| async { Redirect::to("/service-hub") }))
         .nest("/api/v1", crate::rest::router(catalog.clone()))
         .leptos_routes_with_context(&options, routes, context.clone(), move || {
             app::shell(shell_options.clone())
