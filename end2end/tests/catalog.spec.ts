@@ -108,6 +108,9 @@ test("bad input is explained on the form and nothing is lost", async ({ page, co
   await page.getByLabel("Labels").fill("kong-x:y");
   await page.getByRole("button", { name: "Create" }).click();
   await expect(page.getByText('Label "kong-x:y": key must not start with "kong" (reserved).')).toBeVisible();
+  // The form keeps what the user typed, with and without JavaScript.
+  await expect(page.getByLabel("Display name")).toHaveValue(`Ok ${unique}`);
+  await expect(page.getByLabel("Labels")).toHaveValue("kong-x:y");
   await page.goto(`/service-hub?q=${encodeURIComponent(`Ok ${unique}`)}`);
   await expect(page.getByText("No service packages match")).toBeVisible();
   void consoleErrors;

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
@@ -41,6 +41,11 @@ pub fn app(hub: Hub, options: LeptosOptions) -> Router {
         .with_state(options)
 }
 
+/// The largest form body a server function takes (descriptions are ≤ 10,000 characters).
+const MAX_FORM_BYTES: usize = 256 * 1024;
+/// The largest form body echoed back in a redirect URL.
+const MAX_FORM_ECHO_BYTES: usize = 16 * 1024;
+
 /// Server function errors, made precise:
 /// - called from the browser's JavaScript, a failed call answers with the HTTP status of
 ///   its `AppError` (404, 409, 422 …) instead of a blanket 500;
@@ -57,6 +62,26 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // Keep a small form body, to give the fields back to a form posted without JavaScript.
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let (req, form) = if is_form {
+        let (parts, body) = req.into_parts();
+        match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+            Ok(bytes) => (
+                Request::from_parts(parts, Body::from(bytes.clone())),
+                Some(bytes),
+            ),
+            Err(_) => {
+                return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response()
+            }
+        }
+    } else {
+        (req, None)
+    };
     let res = next.run(req).await;
     if !res.headers().contains_key("serverfnerror") {
         return res;
@@ -87,6 +112,12 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
             .extend_pairs(kept)
             .append_pair("__path", &path)
             .append_pair("__err", &encoded);
+        if let Some(form) = form.filter(|f| f.len() <= MAX_FORM_ECHO_BYTES) {
+            url.query_pairs_mut().append_pair(
+                "__form",
+                &base64::engine::general_purpose::URL_SAFE.encode(&form),
+            );
+        }
         // Stay on our own origin: keep only the path and query of the referer.
         let target = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),

@@ -390,3 +390,38 @@ async fn renaming_a_package_moves_its_key_and_labels_stay_filterable() {
         assert_eq!(hub.list_packages(by_label("b")).await.unwrap().total, 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_all_succeed() {
+    for b in common::backends().await {
+        let mut tasks = Vec::new();
+        for i in 0..120 {
+            let hub = b.hub.clone();
+            tasks.push(tokio::spawn(async move {
+                let p = hub.create_package(new_pkg(&format!("Busy {i}"))).await?;
+                hub.update_package(
+                    &p.key,
+                    ServicePackagePatch {
+                        description: Some("changed".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+            }));
+        }
+        for t in tasks {
+            let r = t.await.unwrap();
+            assert!(r.is_ok(), "{}: {r:?}", b.name);
+        }
+        assert_eq!(
+            b.hub
+                .list_packages(PackageQuery::default())
+                .await
+                .unwrap()
+                .total,
+            120,
+            "{}",
+            b.name
+        );
+    }
+}

@@ -483,4 +483,10 @@ async fn forms_work_without_javascript_and_show_their_errors() {
         .await
         .unwrap();
     assert!(html.contains("mesh:x"), "{html}");
+    // What was typed comes back in the fields.
+    assert!(html.contains(r#"value="Other""#), "{html}");
+    assert!(
+        html.contains(">mesh:x</textarea>") || html.contains(r#"value="mesh:x""#),
+        "{html}"
+    );
 }

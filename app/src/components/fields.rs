@@ -46,6 +46,8 @@ pub fn TextField(
     let hint_id = format!("{id}-hint");
     let err_id = format!("{id}-error");
     let local = RwSignal::new(None::<String>);
+    // After a rejected post without JavaScript, show what the user typed.
+    let value = submitted_value(name).unwrap_or(value);
     let shown = Signal::derive(move || {
         local.get().or_else(|| {
             error
@@ -103,6 +105,62 @@ pub fn TextField(
             {has_hint.then(|| view! { <p class="hint" id=hint_id.clone()>{hint.clone()}</p> })}
             <p class="field-error" id=err_id role="status">{move || shown.get()}</p>
         </div>
+    }
+}
+
+/// A field of the form that was last rejected without JavaScript: the server sends the
+/// posted fields back in `__form` (base64 of the form body) beside `__err`.
+pub fn submitted_value(name: &str) -> Option<String> {
+    use base64::Engine;
+    let query = leptos_router::hooks::use_query_map();
+    let encoded = query.read_untracked().get("__form")?;
+    let body = base64::engine::general_purpose::URL_SAFE
+        .decode(encoded.as_bytes())
+        .ok()?;
+    let body = String::from_utf8(body).ok()?;
+    body.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (form_decode(k) == name).then(|| form_decode(v))
+    })
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component.
+fn form_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn form_components_decode() {
+        assert_eq!(super::form_decode("a+b%3Ac%2C%20d"), "a b:c, d");
+        assert_eq!(super::form_decode("caf%C3%A9"), "café");
+        assert_eq!(super::form_decode("100%"), "100%");
+        assert_eq!(super::form_decode("%zz%4"), "%zz%4");
+        assert_eq!(super::form_decode("é%"), "é%");
     }
 }
 

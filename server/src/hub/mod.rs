@@ -8,7 +8,13 @@ mod versions;
 use app::error::AppError;
 use app::model::*;
 use app::ports::{Catalog, Result};
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use std::sync::Arc;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
+    TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 pub use runtime_groups::DEFAULT_GROUP;
@@ -16,14 +22,33 @@ pub use runtime_groups::DEFAULT_GROUP;
 #[derive(Clone)]
 pub struct Hub {
     db: DatabaseConnection,
+    /// SQLite allows one writer: two deferred transactions that read and then write
+    /// fail with "database is locked" instead of waiting. Writes through this hub take
+    /// this lock first (SQLite only; PostgreSQL handles concurrent writers itself).
+    sqlite_writer: Option<Arc<Mutex<()>>>,
 }
 
 impl Hub {
     /// A hub over a migrated database; makes sure the `default` runtime group exists.
     pub async fn new(db: DatabaseConnection) -> Result<Self> {
-        let hub = Self { db };
+        let sqlite_writer =
+            (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let hub = Self { db, sqlite_writer };
         hub.ensure_default_group().await?;
         Ok(hub)
+    }
+
+    /// A transaction for a change, with the writer lock on SQLite. Keep the guard
+    /// until the transaction is committed or dropped.
+    pub(crate) async fn write_txn(
+        &self,
+    ) -> Result<(Option<OwnedMutexGuard<()>>, DatabaseTransaction)> {
+        let guard = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.db.begin().await.map_err(db_err)?;
+        Ok((guard, txn))
     }
 
     pub fn db(&self) -> &DatabaseConnection {

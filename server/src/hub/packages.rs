@@ -204,7 +204,7 @@ impl Hub {
         let name = input.display_name.trim().to_string();
         check_package_input(&name, &input.description, &input.labels)?;
         let key = validate::slug(&name);
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         Self::check_key_free(&txn, &key, None).await?;
         let now = Utc::now();
         let id = Uuid::new_v4();
@@ -230,7 +230,7 @@ impl Hub {
         id_or_key: &str,
         patch: ServicePackagePatch,
     ) -> Result<ServicePackage> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_package_row(&txn, id_or_key).await?;
         let name = patch
             .display_name
@@ -259,7 +259,7 @@ impl Hub {
     }
 
     pub(super) async fn remove_package(&self, id_or_key: &str) -> Result<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_package_row(&txn, id_or_key).await?;
         service_version::Entity::delete_many()
             .filter(service_version::Column::PackageId.eq(current.id))

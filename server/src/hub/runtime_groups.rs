@@ -141,7 +141,7 @@ impl Hub {
         validate::display_name("name", &name)?;
         validate::description("description", &input.description)?;
         validate::labels("labels", &input.labels)?;
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         Self::check_group_name_free(&txn, &name, None).await?;
         let now = Utc::now();
         let m = runtime_group::ActiveModel {
@@ -165,7 +165,7 @@ impl Hub {
         id: Uuid,
         patch: RuntimeGroupPatch,
     ) -> Result<RuntimeGroup> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_group_row(&txn, &id.to_string()).await?;
         let mut row: runtime_group::ActiveModel = current.clone().into();
         if let Some(name) = patch.name.map(|n| n.trim().to_string()) {
@@ -199,7 +199,7 @@ impl Hub {
     }
 
     pub(super) async fn remove_runtime_group(&self, id: Uuid) -> Result<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let group = Self::find_group_row(&txn, &id.to_string()).await?;
         if group.name_key == super::DEFAULT_GROUP {
             return Err(AppError::conflict(

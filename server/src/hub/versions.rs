@@ -196,7 +196,7 @@ impl Hub {
     ) -> Result<ServiceVersion> {
         let name = input.name.trim().to_string();
         validate::version_name("name", &name)?;
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
         let group = runtime_group::Entity::find_by_id(input.runtime_group_id)
             .one(&txn)
@@ -233,7 +233,7 @@ impl Hub {
         id: Uuid,
         patch: ServiceVersionPatch,
     ) -> Result<ServiceVersion> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
         let current = Self::find_version_row(&txn, &pkg, id).await?;
         let mut row: service_version::ActiveModel = current.clone().into();
@@ -258,7 +258,7 @@ impl Hub {
     }
 
     pub(super) async fn remove_version(&self, package: &str, id: Uuid) -> Result<()> {
-        let txn = self.db.begin().await.map_err(db_err)?;
+        let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
         Self::find_version_row(&txn, &pkg, id).await?;
         service_version::Entity::delete_by_id(id)
