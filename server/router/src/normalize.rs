@@ -45,6 +45,24 @@ fn needs_work(p: &[u8]) -> bool {
     false
 }
 
+/// When `bytes[i..]` starts with a valid `%XX`, writes its normalized form to `buf`
+/// (an unreserved character decoded, any other escape upper-cased) and returns true.
+fn push_escape(bytes: &[u8], i: usize, buf: &mut Vec<u8>) -> bool {
+    let (Some(&hi), Some(&lo)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
+        return false;
+    };
+    let (Some(h), Some(l)) = (hex_val(hi), hex_val(lo)) else {
+        return false;
+    };
+    let v = h * 16 + l;
+    if is_unreserved(v) {
+        buf.push(v);
+    } else {
+        buf.extend_from_slice(&[b'%', hi.to_ascii_uppercase(), lo.to_ascii_uppercase()]);
+    }
+    true
+}
+
 /// Normalize a request path (see the module docs). Borrows when nothing changes.
 pub fn normalize_path(path: &str) -> Cow<'_, str> {
     let path = strip_query(path);
@@ -57,19 +75,9 @@ pub fn normalize_path(path: &str) -> Cow<'_, str> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
-                let v = h * 16 + l;
-                if is_unreserved(v) {
-                    buf.push(v);
-                } else {
-                    buf.push(b'%');
-                    buf.push(bytes[i + 1].to_ascii_uppercase());
-                    buf.push(bytes[i + 2].to_ascii_uppercase());
-                }
-                i += 3;
-                continue;
-            }
+        if b == b'%' && push_escape(bytes, i, &mut buf) {
+            i += 3;
+            continue;
         }
         // 2. merge slashes while copying
         if b == b'/' && buf.last() == Some(&b'/') {
@@ -136,19 +144,9 @@ pub fn normalize_config_prefix(path: &str) -> Cow<'_, str> {
     let mut buf = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
-                let v = h * 16 + l;
-                if is_unreserved(v) {
-                    buf.push(v);
-                } else {
-                    buf.push(b'%');
-                    buf.push(bytes[i + 1].to_ascii_uppercase());
-                    buf.push(bytes[i + 2].to_ascii_uppercase());
-                }
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%' && push_escape(bytes, i, &mut buf) {
+            i += 3;
+            continue;
         }
         buf.push(bytes[i]);
         i += 1;
