@@ -27,6 +27,13 @@ pub enum AppError {
     /// No valid session or token (HTTP 401).
     #[error("{message}")]
     Unauthorized { message: String },
+    /// Signed in, but the role does not allow this (HTTP 403); also a cross-origin
+    /// request refused.
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// Too many attempts; try again after `retry_after` seconds (HTTP 429).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// Something failed on the server (HTTP 500); details are in the server log.
     #[error("{message}")]
     Internal { message: String },
@@ -55,6 +62,16 @@ impl AppError {
             message: message.into(),
         }
     }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            message: message.into(),
+        }
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            message: message.into(),
+        }
+    }
     pub fn internal() -> Self {
         Self::Internal {
             message: "internal error; see the server log".into(),
@@ -69,6 +86,8 @@ impl AppError {
             Self::Conflict { .. } => "conflict",
             Self::BadRequest { .. } => "bad_request",
             Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Internal { .. } => "internal",
         }
     }
@@ -81,6 +100,8 @@ impl AppError {
             Self::Conflict { .. } => 409,
             Self::BadRequest { .. } => 400,
             Self::Unauthorized { .. } => 401,
+            Self::Forbidden { .. } => 403,
+            Self::TooManyRequests { .. } => 429,
             Self::Internal { .. } => 500,
         }
     }
@@ -93,7 +114,17 @@ impl AppError {
             | Self::Conflict { message, .. }
             | Self::BadRequest { message }
             | Self::Unauthorized { message }
+            | Self::Forbidden { message }
+            | Self::TooManyRequests { message, .. }
             | Self::Internal { message } => message,
+        }
+    }
+
+    /// Seconds to wait before trying again (429 only).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 

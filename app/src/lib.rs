@@ -11,4 +11,4 @@ pub mod pages;
 pub mod ports;
 
 mod shell;
-pub use shell::{shell, App};
+pub use shell::{content_security_policy, shell, App};

@@ -1,6 +1,8 @@
 //! Port traits: what the UI needs from the domain. `server` implements them over
 //! SeaORM and puts them in the Leptos context; server functions and the REST API
-//! both call them, so no rule lives twice.
+//! both call them, so no rule lives twice. Every call names its [`Actor`]: the domain
+//! checks the actor's role and writes the audit log, so the UI and the REST API can
+//! never disagree on who may do what.
 
 use std::sync::Arc;
 
@@ -14,54 +16,153 @@ pub type Result<T> = std::result::Result<T, AppError>;
 #[async_trait::async_trait]
 pub trait Catalog: Send + Sync + 'static {
     // Runtime groups
-    async fn list_runtime_groups(&self) -> Result<Vec<RuntimeGroup>>;
+    async fn list_runtime_groups(&self, actor: &Actor) -> Result<Vec<RuntimeGroup>>;
     /// By id or by name (case-insensitive).
-    async fn get_runtime_group(&self, id_or_name: &str) -> Result<RuntimeGroup>;
-    async fn runtime_group_detail(&self, id_or_name: &str) -> Result<RuntimeGroupDetail>;
-    async fn create_runtime_group(&self, input: NewRuntimeGroup) -> Result<RuntimeGroup>;
+    async fn get_runtime_group(&self, actor: &Actor, id_or_name: &str) -> Result<RuntimeGroup>;
+    async fn runtime_group_detail(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+    ) -> Result<RuntimeGroupDetail>;
+    async fn create_runtime_group(
+        &self,
+        actor: &Actor,
+        input: NewRuntimeGroup,
+    ) -> Result<RuntimeGroup>;
     async fn update_runtime_group(
         &self,
+        actor: &Actor,
         id: Uuid,
         patch: RuntimeGroupPatch,
     ) -> Result<RuntimeGroup>;
-    async fn delete_runtime_group(&self, id: Uuid) -> Result<()>;
+    async fn delete_runtime_group(&self, actor: &Actor, id: Uuid) -> Result<()>;
 
     // Service packages
-    async fn list_packages(&self, query: PackageQuery) -> Result<Page<ServicePackage>>;
+    async fn list_packages(
+        &self,
+        actor: &Actor,
+        query: PackageQuery,
+    ) -> Result<Page<ServicePackage>>;
     /// By id or by key.
-    async fn get_package(&self, id_or_key: &str) -> Result<ServicePackage>;
-    async fn create_package(&self, input: NewServicePackage) -> Result<ServicePackage>;
+    async fn get_package(&self, actor: &Actor, id_or_key: &str) -> Result<ServicePackage>;
+    async fn create_package(
+        &self,
+        actor: &Actor,
+        input: NewServicePackage,
+    ) -> Result<ServicePackage>;
     async fn update_package(
         &self,
+        actor: &Actor,
         id_or_key: &str,
         patch: ServicePackagePatch,
     ) -> Result<ServicePackage>;
     /// Deletes the package and all its versions in one transaction.
-    async fn delete_package(&self, id_or_key: &str) -> Result<()>;
+    async fn delete_package(&self, actor: &Actor, id_or_key: &str) -> Result<()>;
 
     // Service versions
     async fn list_versions(
         &self,
+        actor: &Actor,
         package: &str,
         query: VersionQuery,
     ) -> Result<Page<ServiceVersion>>;
-    async fn get_version(&self, package: &str, version_id: Uuid) -> Result<ServiceVersion>;
+    async fn get_version(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<ServiceVersion>;
     async fn create_version(
         &self,
+        actor: &Actor,
         package: &str,
         input: NewServiceVersion,
     ) -> Result<ServiceVersion>;
     async fn update_version(
         &self,
+        actor: &Actor,
         package: &str,
         version_id: Uuid,
         patch: ServiceVersionPatch,
     ) -> Result<ServiceVersion>;
-    async fn delete_version(&self, package: &str, version_id: Uuid) -> Result<()>;
+    async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()>;
+}
+
+/// Accounts, sessions, tokens and the audit log.
+#[async_trait::async_trait]
+pub trait Accounts: Send + Sync + 'static {
+    /// Whether any user exists (the first-run screen is open only while none does).
+    async fn has_users(&self) -> Result<bool>;
+    /// Creates the first admin and signs them in; refused once any user exists.
+    async fn setup_first_admin(
+        &self,
+        email: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<SignedIn>;
+    /// Checks a password and opens a session. Wrong password and unknown user give the
+    /// same answer and take the same time; repeated failures answer 429.
+    async fn login(&self, email: &str, password: &str, source: &str) -> Result<SignedIn>;
+    /// Ends the actor's session.
+    async fn logout(&self, actor: &Actor) -> Result<()>;
+    /// Changes the actor's own password; ends all their sessions and opens a new one.
+    async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<SignedIn>;
+
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<User>>;
+    async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User>;
+    async fn update_user(&self, actor: &Actor, id: Uuid, patch: UserPatch) -> Result<User>;
+    async fn delete_user(&self, actor: &Actor, id: Uuid) -> Result<()>;
+
+    /// The actor's tokens; with `all`, everyone's (Admin only).
+    async fn list_tokens(&self, actor: &Actor, all: bool) -> Result<Vec<ApiToken>>;
+    async fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<CreatedApiToken>;
+    /// Revokes one of the actor's tokens (an Admin may revoke anyone's).
+    async fn revoke_token(&self, actor: &Actor, id: Uuid) -> Result<()>;
+
+    async fn audit_events(&self, actor: &Actor, query: AuditQuery) -> Result<Page<AuditEvent>>;
+}
+
+/// A session just opened: who, and the secret for the session cookie.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub me: Me,
+    pub session_secret: String,
 }
 
 /// What the server puts in the Leptos context.
 pub type CatalogRef = Arc<dyn Catalog>;
+pub type AccountsRef = Arc<dyn Accounts>;
+
+/// The accounts service from the Leptos context.
+pub fn accounts() -> Result<AccountsRef> {
+    leptos::prelude::use_context::<AccountsRef>().ok_or_else(|| {
+        tracing::error!("Accounts missing from the Leptos context");
+        AppError::internal()
+    })
+}
+
+/// The request's parts, from the Leptos context.
+pub fn request_parts() -> Option<http::request::Parts> {
+    leptos::prelude::use_context::<http::request::Parts>()
+}
+
+/// Who sent this request (put there by the server's authentication layer), or 401.
+pub fn actor() -> Result<Actor> {
+    request_parts()
+        .and_then(|p| p.extensions.get::<Actor>().cloned())
+        .ok_or_else(|| AppError::unauthorized("Sign in to continue."))
+}
+
+/// The client address of this request (for throttling and the audit log).
+pub fn client_address() -> String {
+    request_parts()
+        .and_then(|p| p.extensions.get::<ClientAddress>().map(|a| a.0.clone()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The client's address as the server saw it; put in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
 
 /// The catalog from the Leptos context.
 pub fn catalog() -> Result<CatalogRef> {

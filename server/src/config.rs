@@ -28,6 +28,39 @@ pub enum Command {
     Migrate(DbArgs),
     /// Fill the catalog with generated packages and versions (for benchmarks and demos).
     Seed(SeedArgs),
+    /// Manage accounts from the server's console.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a user. The password is read from the terminal (twice, not shown) or,
+    /// when stdin is not a terminal, from its first line; never from a flag.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// viewer, publisher, maintainer or admin.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create a personal API token for a user and print it (it is shown only once).
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// At most the user's role; the user's role when absent.
+        #[arg(long)]
+        role: Option<String>,
+        /// Days until the token expires; never when absent.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -67,6 +100,16 @@ pub struct ServeArgs {
     /// Folder with the built site (wasm, JS, CSS, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// Behind a reverse proxy: take the client address from X-Forwarded-For and the
+    /// host from X-Forwarded-Host (for the audit log, throttling and CSRF checks).
+    #[arg(long, env = "PORTICO_TRUST_FORWARDED", default_value_t = false)]
+    pub trust_forwarded: bool,
+    /// A session unused for this many minutes ends.
+    #[arg(long, env = "PORTICO_SESSION_IDLE_MINUTES", default_value_t = 720)]
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, used or not.
+    #[arg(long, env = "PORTICO_SESSION_MAX_HOURS", default_value_t = 168)]
+    pub session_max_hours: u32,
     #[command(flatten)]
     pub db: DbArgs,
 }

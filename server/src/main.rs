@@ -29,6 +29,80 @@ async fn main() -> anyhow::Result<()> {
             println!("the catalog now holds {total} service packages");
             Ok(())
         }
+        Some(Command::Admin(cmd)) => admin(cmd).await,
+    }
+}
+
+async fn hub_for(db: &server::config::DbArgs) -> anyhow::Result<server::hub::Hub> {
+    let db = server::db::connect_and_migrate(&db.url()?).await?;
+    server::hub::Hub::new(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Reads a new password: from the terminal without echo (asked twice), or the first
+/// line of stdin when it is not a terminal.
+fn read_new_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let second = rpassword::prompt_password("Repeat the password: ")?;
+        if first != second {
+            anyhow::bail!("the two passwords are not the same");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
+    }
+}
+
+async fn admin(cmd: server::config::AdminCommand) -> anyhow::Result<()> {
+    use app::model::{NewApiToken, Role};
+    use server::config::AdminCommand;
+    let role_of = |s: &str| Role::parse_field("role", s).map_err(|e| anyhow::anyhow!("{e}"));
+    match cmd {
+        AdminCommand::CreateUser { email, role, db } => {
+            let role = role_of(&role)?;
+            let hub = hub_for(&db).await?;
+            let password = read_new_password()?;
+            let user = hub
+                .console_create_user(&email, role, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} ({})", user.email, user.role.label());
+            Ok(())
+        }
+        AdminCommand::CreateToken {
+            email,
+            name,
+            role,
+            expires_in_days,
+            db,
+        } => {
+            let role = role.as_deref().map(role_of).transpose()?;
+            let hub = hub_for(&db).await?;
+            let created = hub
+                .console_create_token(
+                    &email,
+                    NewApiToken {
+                        name,
+                        role,
+                        expires_in_days,
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "token \"{}\" for {} ({}); it is shown only this once:",
+                created.token.name,
+                created.token.user_email,
+                created.token.role.label()
+            );
+            println!("{}", created.secret);
+            Ok(())
+        }
     }
 }
 
@@ -37,18 +111,53 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
     let db = server::db::connect_and_migrate(&url).await?;
     let hub = server::hub::Hub::new(db)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_session_policy(server::hub::SessionPolicy {
+            idle: chrono::Duration::minutes(i64::from(args.session_idle_minutes.max(1))),
+            absolute: chrono::Duration::hours(i64::from(args.session_max_hours.max(1))),
+        });
+    if !app::ports::Accounts::has_users(&hub)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        tracing::warn!(
+            "no user exists yet: open http://{}/setup to create the first admin, or run `portico admin create-user --email … --role admin`",
+            args.listen
+        );
+    }
+    {
+        // Sweep expired sessions now and then.
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                if let Err(e) = hub.purge_expired_sessions(chrono::Utc::now()).await {
+                    tracing::warn!("could not purge expired sessions: {e}");
+                }
+            }
+        });
+    }
     let options = server::leptos_options(args.listen, &args.site_root);
-    let app = server::web::app(hub, options);
+    let app = server::web::app_with(
+        hub,
+        options,
+        server::auth::AuthSettings {
+            trust_forwarded: args.trust_forwarded,
+        },
+    );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(
         "Portico listening on http://{} (database {})",
         listener.local_addr()?,
         server::db::redact(&url)
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("Portico stopped");
     Ok(())
 }

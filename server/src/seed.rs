@@ -1,5 +1,6 @@
 //! `portico seed`: generated packages and versions for benchmarks and demos.
 
+use app::model::Actor;
 use app::model::*;
 use app::ports::Catalog;
 
@@ -24,16 +25,21 @@ const WORDS: [&str; 10] = [
 /// Creates `packages` packages with `versions` versions each (spread over the
 /// runtime groups, which are created when missing). Returns how many packages exist.
 pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result<u64> {
+    let console = Actor::console();
+    let actor = &console;
     let mut groups = Vec::new();
     for name in ["default", "development", "staging", "production"] {
-        let g = match hub.get_runtime_group(name).await {
+        let g = match hub.get_runtime_group(actor, name).await {
             Ok(g) => g,
             Err(_) => hub
-                .create_runtime_group(NewRuntimeGroup {
-                    name: name.into(),
-                    description: format!("The {name} environment."),
-                    labels: Labels::new(),
-                })
+                .create_runtime_group(
+                    actor,
+                    NewRuntimeGroup {
+                        name: name.into(),
+                        description: format!("The {name} environment."),
+                        labels: Labels::new(),
+                    },
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         };
@@ -48,14 +54,17 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
             if i % 3 == 0 { "gold" } else { "silver" }.into(),
         );
         let pkg = match hub
-            .create_package(NewServicePackage {
-                display_name: name.clone(),
-                description: format!(
-                    "Generated service number {i}: the {} API.",
-                    WORDS[i % WORDS.len()]
-                ),
-                labels,
-            })
+            .create_package(
+                actor,
+                NewServicePackage {
+                    display_name: name.clone(),
+                    description: format!(
+                        "Generated service number {i}: the {} API.",
+                        WORDS[i % WORDS.len()]
+                    ),
+                    labels,
+                },
+            )
             .await
         {
             Ok(p) => p,
@@ -65,6 +74,7 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
         for v in 0..versions {
             let status = VersionStatus::ALL[(i + v) % 3];
             hub.create_version(
+                actor,
                 &pkg.id.to_string(),
                 NewServiceVersion {
                     name: format!("v{}", v + 1),
@@ -77,10 +87,13 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
         }
     }
     let total = hub
-        .list_packages(PackageQuery {
-            page_size: 1,
-            ..PackageQuery::default()
-        })
+        .list_packages(
+            actor,
+            PackageQuery {
+                page_size: 1,
+                ..PackageQuery::default()
+            },
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .total;

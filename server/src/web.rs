@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use app::ports::CatalogRef;
+use app::ports::{AccountsRef, CatalogRef};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -14,22 +14,36 @@ use base64::Engine;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
+use crate::auth::{self, AuthSettings, AuthState};
 use crate::hub::Hub;
 
-/// Builds the whole HTTP application over a hub.
+/// Builds the whole HTTP application over a hub, with default settings.
 pub fn app(hub: Hub, options: LeptosOptions) -> Router {
-    let catalog: CatalogRef = Arc::new(hub);
+    app_with(hub, options, AuthSettings::default())
+}
+
+/// Builds the whole HTTP application over a hub.
+pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Router {
+    let auth_state = AuthState {
+        hub: hub.clone(),
+        settings,
+    };
+    let catalog: CatalogRef = Arc::new(hub.clone());
+    let accounts: AccountsRef = Arc::new(hub);
     let routes = generate_route_list(app::App);
     let context = {
         let catalog = catalog.clone();
-        move || provide_context(catalog.clone())
+        move || {
+            provide_context(catalog.clone());
+            provide_context(accounts.clone());
+        }
     };
     let shell_options = options.clone();
     Router::<LeptosOptions>::new()
         .route("/healthz", get(|| async { "ok" }))
         // `/` leads to the Service Hub, with or without JavaScript.
         .route("/", get(|| async { Redirect::to("/service-hub") }))
-        .nest("/api/v1", crate::rest::router(catalog.clone()))
+        .merge(crate::rest::router(auth_state.hub.clone()))
         .leptos_routes_with_context(&options, routes, context.clone(), move || {
             app::shell(shell_options.clone())
         })
@@ -38,6 +52,11 @@ pub fn app(hub: Hub, options: LeptosOptions) -> Router {
             app::shell,
         ))
         .layer(middleware::from_fn(server_fn_errors))
+        .layer(middleware::from_fn_with_state(
+            auth_state,
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn(auth::security_headers))
         .with_state(options)
 }
 
@@ -97,6 +116,11 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
             if let Ok(status) = StatusCode::from_u16(err.status()) {
                 parts.status = status;
             }
+            if let Some(secs) = err.retry_after() {
+                parts
+                    .headers
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
         }
         return Response::from_parts(parts, Body::from(bytes));
     };
@@ -112,6 +136,14 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
             .extend_pairs(kept)
             .append_pair("__path", &path)
             .append_pair("__err", &encoded);
+        // Never echo secrets: fields whose name mentions a password are left out.
+        let form = form.map(|f| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(
+                    url::form_urlencoded::parse(&f).filter(|(k, _)| !k.contains("password")),
+                )
+                .finish()
+        });
         if let Some(form) = form.filter(|f| f.len() <= MAX_FORM_ECHO_BYTES) {
             url.query_pairs_mut().append_pair(
                 "__form",

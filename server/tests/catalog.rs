@@ -7,6 +7,9 @@ use app::error::AppError;
 use app::model::*;
 use app::ports::Catalog;
 
+/// The domain tests act as the console (an Admin); roles are tested in `auth.rs`.
+static CONSOLE: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(Actor::console);
+
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs
         .iter()
@@ -26,16 +29,17 @@ fn new_pkg(name: &str) -> NewServicePackage {
 async fn default_group_exists_and_cannot_be_deleted_or_renamed() {
     for b in common::backends().await {
         let hub = &b.hub;
-        let groups = hub.list_runtime_groups().await.unwrap();
+        let groups = hub.list_runtime_groups(&CONSOLE).await.unwrap();
         assert_eq!(groups.len(), 1, "{}", b.name);
         assert_eq!(groups[0].name, "default");
         let id = groups[0].id;
         assert!(matches!(
-            hub.delete_runtime_group(id).await,
+            hub.delete_runtime_group(&CONSOLE, id).await,
             Err(AppError::Conflict { .. })
         ));
         let err = hub
             .update_runtime_group(
+                &CONSOLE,
                 id,
                 RuntimeGroupPatch {
                     name: Some("prod".into()),
@@ -48,6 +52,7 @@ async fn default_group_exists_and_cannot_be_deleted_or_renamed() {
         // Its description and labels can change.
         let g = hub
             .update_runtime_group(
+                &CONSOLE,
                 id,
                 RuntimeGroupPatch {
                     description: Some("main".into()),
@@ -67,12 +72,12 @@ async fn package_keys_collide_across_case_and_space_dash() {
     for b in common::backends().await {
         let hub = &b.hub;
         let p = hub
-            .create_package(new_pkg("Example Service"))
+            .create_package(&CONSOLE, new_pkg("Example Service"))
             .await
             .unwrap();
         assert_eq!(p.key, "example-service");
         for clash in ["Example-Service", "example service", "EXAMPLE-service"] {
-            match hub.create_package(new_pkg(clash)).await {
+            match hub.create_package(&CONSOLE, new_pkg(clash)).await {
                 Err(AppError::Conflict { message, field }) => {
                     assert!(message.contains("example-service"), "{message}");
                     assert!(message.contains("Example Service"), "{message}");
@@ -82,17 +87,29 @@ async fn package_keys_collide_across_case_and_space_dash() {
             }
         }
         assert_eq!(
-            hub.list_packages(PackageQuery::default())
+            hub.list_packages(&CONSOLE, PackageQuery::default())
                 .await
                 .unwrap()
                 .total,
             1
         );
         // Found by id and by key, in any case.
-        assert_eq!(hub.get_package(&p.id.to_string()).await.unwrap().id, p.id);
-        assert_eq!(hub.get_package("Example-Service").await.unwrap().id, p.id);
+        assert_eq!(
+            hub.get_package(&CONSOLE, &p.id.to_string())
+                .await
+                .unwrap()
+                .id,
+            p.id
+        );
+        assert_eq!(
+            hub.get_package(&CONSOLE, "Example-Service")
+                .await
+                .unwrap()
+                .id,
+            p.id
+        );
         assert!(matches!(
-            hub.get_package("nope").await,
+            hub.get_package(&CONSOLE, "nope").await,
             Err(AppError::NotFound { .. })
         ));
     }
@@ -130,12 +147,12 @@ async fn bad_input_is_rejected_and_nothing_is_stored() {
             (new_pkg("New"), "display_name"),
         ];
         for (input, field) in cases {
-            let err = hub.create_package(input).await.unwrap_err();
+            let err = hub.create_package(&CONSOLE, input).await.unwrap_err();
             assert!(matches!(err, AppError::Validation { .. }), "{err:?}");
             assert_eq!(err.field(), Some(field), "{}: {err:?}", b.name);
         }
         assert_eq!(
-            hub.list_packages(PackageQuery::default())
+            hub.list_packages(&CONSOLE, PackageQuery::default())
                 .await
                 .unwrap()
                 .total,
@@ -152,14 +169,17 @@ async fn label_filters_sorting_and_pages() {
             .iter()
             .enumerate()
         {
-            hub.create_package(NewServicePackage {
-                display_name: format!("Svc {i}"),
-                description: String::new(),
-                labels: labels(&[
-                    ("team", team),
-                    ("tier", if i % 2 == 0 { "gold" } else { "silver" }),
-                ]),
-            })
+            hub.create_package(
+                &CONSOLE,
+                NewServicePackage {
+                    display_name: format!("Svc {i}"),
+                    description: String::new(),
+                    labels: labels(&[
+                        ("team", team),
+                        ("tier", if i % 2 == 0 { "gold" } else { "silver" }),
+                    ]),
+                },
+            )
             .await
             .unwrap();
         }
@@ -172,17 +192,17 @@ async fn label_filters_sorting_and_pages() {
         };
         // Values compare ignoring case; keys are case-sensitive.
         let r = hub
-            .list_packages(q(vec![("team", "PAYMENTS")]))
+            .list_packages(&CONSOLE, q(vec![("team", "PAYMENTS")]))
             .await
             .unwrap();
         assert_eq!(r.total, 2, "{}", b.name);
         let r = hub
-            .list_packages(q(vec![("Team", "payments")]))
+            .list_packages(&CONSOLE, q(vec![("Team", "payments")]))
             .await
             .unwrap();
         assert_eq!(r.total, 0);
         let r = hub
-            .list_packages(q(vec![("team", "payments"), ("tier", "gold")]))
+            .list_packages(&CONSOLE, q(vec![("team", "payments"), ("tier", "gold")]))
             .await
             .unwrap();
         assert_eq!(
@@ -191,20 +211,26 @@ async fn label_filters_sorting_and_pages() {
         );
         // Name filter, sort and pagination.
         let r = hub
-            .list_packages(PackageQuery {
-                name: Some("SVC 1".into()),
-                ..PackageQuery::default()
-            })
+            .list_packages(
+                &CONSOLE,
+                PackageQuery {
+                    name: Some("SVC 1".into()),
+                    ..PackageQuery::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(r.total, 1);
         let r = hub
-            .list_packages(PackageQuery {
-                descending: true,
-                page: 2,
-                page_size: 3,
-                ..PackageQuery::default()
-            })
+            .list_packages(
+                &CONSOLE,
+                PackageQuery {
+                    descending: true,
+                    page: 2,
+                    page_size: 3,
+                    ..PackageQuery::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(r.total, 4);
@@ -213,10 +239,13 @@ async fn label_filters_sorting_and_pages() {
         assert_eq!(r.data[0].key, "svc-0");
         // A `%` in the filter is literal.
         let r = hub
-            .list_packages(PackageQuery {
-                name: Some("%".into()),
-                ..PackageQuery::default()
-            })
+            .list_packages(
+                &CONSOLE,
+                PackageQuery {
+                    name: Some("%".into()),
+                    ..PackageQuery::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(r.total, 0);
@@ -227,26 +256,36 @@ async fn label_filters_sorting_and_pages() {
 async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
     for b in common::backends().await {
         let hub = &b.hub;
-        let pkg = hub.create_package(new_pkg("Orders")).await.unwrap();
-        let default = hub.get_runtime_group("default").await.unwrap();
+        let pkg = hub
+            .create_package(&CONSOLE, new_pkg("Orders"))
+            .await
+            .unwrap();
+        let default = hub.get_runtime_group(&CONSOLE, "default").await.unwrap();
         let prod = hub
-            .create_runtime_group(NewRuntimeGroup {
-                name: "Production".into(),
-                ..Default::default()
-            })
+            .create_runtime_group(
+                &CONSOLE,
+                NewRuntimeGroup {
+                    name: "Production".into(),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert!(matches!(
-            hub.create_runtime_group(NewRuntimeGroup {
-                name: "production".into(),
-                ..Default::default()
-            })
+            hub.create_runtime_group(
+                &CONSOLE,
+                NewRuntimeGroup {
+                    name: "production".into(),
+                    ..Default::default()
+                }
+            )
             .await,
             Err(AppError::Conflict { .. })
         ));
         let pid = pkg.id.to_string();
         let v1 = hub
             .create_version(
+                &CONSOLE,
                 &pid,
                 NewServiceVersion {
                     name: "v1".into(),
@@ -258,6 +297,7 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
             .unwrap();
         // Same name in another group is fine; in the same group it is not.
         hub.create_version(
+            &CONSOLE,
             &pid,
             NewServiceVersion {
                 name: "v1".into(),
@@ -269,6 +309,7 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
         .unwrap();
         let err = hub
             .create_version(
+                &CONSOLE,
                 &pid,
                 NewServiceVersion {
                     name: "v1".into(),
@@ -285,6 +326,7 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
         );
         let err = hub
             .create_version(
+                &CONSOLE,
                 &pid,
                 NewServiceVersion {
                     name: "v2".into(),
@@ -299,6 +341,7 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
         // Status changes; the package reports its counts.
         let v = hub
             .update_version(
+                &CONSOLE,
                 &pid,
                 v1.id,
                 ServiceVersionPatch {
@@ -309,7 +352,7 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
             .await
             .unwrap();
         assert_eq!(v.status, VersionStatus::Deprecated);
-        let p = hub.get_package("orders").await.unwrap();
+        let p = hub.get_package(&CONSOLE, "orders").await.unwrap();
         assert_eq!(p.versions_count, 2);
         assert_eq!(p.status_counts.deprecated, 1);
         assert_eq!(p.status_counts.unpublished, 1);
@@ -317,6 +360,7 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
         // Filters on the version list.
         let only_prod = hub
             .list_versions(
+                &CONSOLE,
                 &pid,
                 VersionQuery {
                     runtime_group_id: Some(prod.id),
@@ -329,20 +373,20 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
         assert_eq!(only_prod.data[0].runtime_group_name, "Production");
 
         // A group in use cannot be deleted; the message lists the versions.
-        match hub.delete_runtime_group(prod.id).await {
+        match hub.delete_runtime_group(&CONSOLE, prod.id).await {
             Err(AppError::Conflict { message, .. }) => {
                 assert!(message.contains("orders/v1"), "{message}")
             }
             other => panic!("{other:?}"),
         }
         // Deleting the package removes its versions in the same transaction.
-        hub.delete_package(&pid).await.unwrap();
+        hub.delete_package(&CONSOLE, &pid).await.unwrap();
         assert!(matches!(
-            hub.get_version(&pid, v1.id).await,
+            hub.get_version(&CONSOLE, &pid, v1.id).await,
             Err(AppError::NotFound { .. })
         ));
-        hub.delete_runtime_group(prod.id).await.unwrap();
-        assert_eq!(hub.list_runtime_groups().await.unwrap().len(), 1);
+        hub.delete_runtime_group(&CONSOLE, prod.id).await.unwrap();
+        assert_eq!(hub.list_runtime_groups(&CONSOLE).await.unwrap().len(), 1);
     }
 }
 
@@ -350,16 +394,22 @@ async fn versions_are_unique_per_group_and_groups_in_use_cannot_go() {
 async fn renaming_a_package_moves_its_key_and_labels_stay_filterable() {
     for b in common::backends().await {
         let hub = &b.hub;
-        hub.create_package(new_pkg("Taken")).await.unwrap();
+        hub.create_package(&CONSOLE, new_pkg("Taken"))
+            .await
+            .unwrap();
         let p = hub
-            .create_package(NewServicePackage {
-                labels: labels(&[("team", "a")]),
-                ..new_pkg("Old Name")
-            })
+            .create_package(
+                &CONSOLE,
+                NewServicePackage {
+                    labels: labels(&[("team", "a")]),
+                    ..new_pkg("Old Name")
+                },
+            )
             .await
             .unwrap();
         let err = hub
             .update_package(
+                &CONSOLE,
                 &p.key,
                 ServicePackagePatch {
                     display_name: Some("taken".into()),
@@ -371,6 +421,7 @@ async fn renaming_a_package_moves_its_key_and_labels_stay_filterable() {
         assert!(matches!(err, AppError::Conflict { .. }), "{}", b.name);
         let p2 = hub
             .update_package(
+                &CONSOLE,
                 &p.key,
                 ServicePackagePatch {
                     display_name: Some("New Name".into()),
@@ -386,8 +437,20 @@ async fn renaming_a_package_moves_its_key_and_labels_stay_filterable() {
             labels: vec![("team".into(), v.into())],
             ..PackageQuery::default()
         };
-        assert_eq!(hub.list_packages(by_label("a")).await.unwrap().total, 0);
-        assert_eq!(hub.list_packages(by_label("b")).await.unwrap().total, 1);
+        assert_eq!(
+            hub.list_packages(&CONSOLE, by_label("a"))
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+        assert_eq!(
+            hub.list_packages(&CONSOLE, by_label("b"))
+                .await
+                .unwrap()
+                .total,
+            1
+        );
     }
 }
 
@@ -398,8 +461,11 @@ async fn concurrent_changes_all_succeed() {
         for i in 0..120 {
             let hub = b.hub.clone();
             tasks.push(tokio::spawn(async move {
-                let p = hub.create_package(new_pkg(&format!("Busy {i}"))).await?;
+                let p = hub
+                    .create_package(&CONSOLE, new_pkg(&format!("Busy {i}")))
+                    .await?;
                 hub.update_package(
+                    &CONSOLE,
                     &p.key,
                     ServicePackagePatch {
                         description: Some("changed".into()),
@@ -415,7 +481,7 @@ async fn concurrent_changes_all_succeed() {
         }
         assert_eq!(
             b.hub
-                .list_packages(PackageQuery::default())
+                .list_packages(&CONSOLE, PackageQuery::default())
                 .await
                 .unwrap()
                 .total,

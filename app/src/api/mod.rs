@@ -1,10 +1,12 @@
 //! Server functions: the UI's API. Each body is a few lines that call a port trait.
 //! Endpoints are pinned so their URLs are stable: `/rpc/<area>/<name>`.
 
+mod auth;
 mod packages;
 mod runtime_groups;
 mod versions;
 
+pub use auth::*;
 pub use packages::*;
 pub use runtime_groups::*;
 pub use versions::*;

@@ -39,7 +39,7 @@ pub struct HubData {
 pub const HUB_VIEW_COOKIE: &str = "portico_hub_view";
 
 /// The Service Hub catalog. `view` switches cards/list and is remembered in a cookie.
-#[server(prefix = "/rpc", endpoint = "hub/packages")]
+#[server(prefix = "/rpc", endpoint = "hub/packages", input = leptos::server_fn::codec::GetUrl)]
 pub async fn hub_packages(
     q: Option<String>,
     label: Option<String>,
@@ -47,6 +47,7 @@ pub async fn hub_packages(
     page: Option<u64>,
     view: Option<String>,
 ) -> Result<HubData, AppError> {
+    let actor = crate::ports::actor()?;
     let view = remembered_view(view.as_deref());
     let mut labels = Vec::new();
     if let Some(text) = label.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -61,14 +62,17 @@ pub async fn hub_packages(
         _ => (SortKey::Name, false),
     };
     let page = crate::ports::catalog()?
-        .list_packages(PackageQuery {
-            name: q.filter(|s| !s.trim().is_empty()),
-            labels,
-            sort,
-            descending,
-            page: page.unwrap_or(1).max(1),
-            page_size: 24,
-        })
+        .list_packages(
+            &actor,
+            PackageQuery {
+                name: q.filter(|s| !s.trim().is_empty()),
+                labels,
+                sort,
+                descending,
+                page: page.unwrap_or(1).max(1),
+                page_size: 24,
+            },
+        )
         .await?;
     Ok(HubData { page, view })
 }
@@ -102,20 +106,22 @@ fn remembered_view(asked: Option<&str>) -> HubView {
         .unwrap_or_default()
 }
 
-#[server(prefix = "/rpc", endpoint = "packages/get")]
+#[server(prefix = "/rpc", endpoint = "packages/get", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_package(key: String) -> Result<ServicePackage, AppError> {
-    crate::ports::catalog()?.get_package(&key).await
+    let actor = crate::ports::actor()?;
+    crate::ports::catalog()?.get_package(&actor, &key).await
 }
 
-#[server(prefix = "/rpc", endpoint = "packages/dashboard")]
+#[server(prefix = "/rpc", endpoint = "packages/dashboard", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_package_dashboard(
     key: String,
     q: Option<String>,
     runtime_group: Option<String>,
     status: Option<String>,
 ) -> Result<PackageDashboard, AppError> {
+    let actor = crate::ports::actor()?;
     let catalog = crate::ports::catalog()?;
-    let package = catalog.get_package(&key).await?;
+    let package = catalog.get_package(&actor, &key).await?;
     let runtime_group_id = match runtime_group.as_deref().filter(|s| !s.is_empty()) {
         Some(text) => Some(super::parse_id("runtime_group", text)?),
         None => None,
@@ -123,6 +129,7 @@ pub async fn load_package_dashboard(
     let status = validate::optional_status("status", status.as_deref())?;
     let versions = catalog
         .list_versions(
+            &actor,
             &package.id.to_string(),
             VersionQuery {
                 name: q.filter(|s| !s.trim().is_empty()),
@@ -134,7 +141,7 @@ pub async fn load_package_dashboard(
         )
         .await?
         .data;
-    let runtime_groups = catalog.list_runtime_groups().await?;
+    let runtime_groups = catalog.list_runtime_groups(&actor).await?;
     Ok(PackageDashboard {
         package,
         versions,
@@ -148,13 +155,17 @@ pub async fn create_package(
     description: Option<String>,
     labels: Option<String>,
 ) -> Result<ServicePackage, AppError> {
+    let actor = crate::ports::actor()?;
     let labels = validate::parse_labels("labels", labels.as_deref().unwrap_or(""))?;
     let package = crate::ports::catalog()?
-        .create_package(NewServicePackage {
-            display_name,
-            description: description.unwrap_or_default(),
-            labels,
-        })
+        .create_package(
+            &actor,
+            NewServicePackage {
+                display_name,
+                description: description.unwrap_or_default(),
+                labels,
+            },
+        )
         .await?;
     super::redirect(&format!("/service-hub/{}", package.key));
     Ok(package)
@@ -167,9 +178,11 @@ pub async fn update_package(
     description: Option<String>,
     labels: Option<String>,
 ) -> Result<ServicePackage, AppError> {
+    let actor = crate::ports::actor()?;
     let labels = validate::parse_labels("labels", labels.as_deref().unwrap_or(""))?;
     let package = crate::ports::catalog()?
         .update_package(
+            &actor,
             &id,
             ServicePackagePatch {
                 display_name: Some(display_name),
@@ -184,15 +197,16 @@ pub async fn update_package(
 
 #[server(prefix = "/rpc", endpoint = "packages/delete")]
 pub async fn delete_package(id: String, confirm: Option<String>) -> Result<(), AppError> {
+    let actor = crate::ports::actor()?;
     let catalog = crate::ports::catalog()?;
-    let package = catalog.get_package(&id).await?;
+    let package = catalog.get_package(&actor, &id).await?;
     if confirm.as_deref().map(str::trim) != Some(package.key.as_str()) {
         return Err(AppError::validation(
             "confirm",
             format!("Type the key \"{}\" to delete this package.", package.key),
         ));
     }
-    catalog.delete_package(&id).await?;
+    catalog.delete_package(&actor, &id).await?;
     super::redirect("/service-hub");
     Ok(())
 }

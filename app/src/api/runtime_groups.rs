@@ -3,14 +3,18 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::*;
 
-#[server(prefix = "/rpc", endpoint = "runtime-groups/list")]
+#[server(prefix = "/rpc", endpoint = "runtime-groups/list", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_runtime_groups() -> Result<Vec<RuntimeGroup>, AppError> {
-    crate::ports::catalog()?.list_runtime_groups().await
+    let actor = crate::ports::actor()?;
+    crate::ports::catalog()?.list_runtime_groups(&actor).await
 }
 
-#[server(prefix = "/rpc", endpoint = "runtime-groups/detail")]
+#[server(prefix = "/rpc", endpoint = "runtime-groups/detail", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_runtime_group(id: String) -> Result<RuntimeGroupDetail, AppError> {
-    crate::ports::catalog()?.runtime_group_detail(&id).await
+    let actor = crate::ports::actor()?;
+    crate::ports::catalog()?
+        .runtime_group_detail(&actor, &id)
+        .await
 }
 
 #[server(prefix = "/rpc", endpoint = "runtime-groups/create")]
@@ -19,13 +23,17 @@ pub async fn create_runtime_group(
     description: Option<String>,
     labels: Option<String>,
 ) -> Result<RuntimeGroup, AppError> {
+    let actor = crate::ports::actor()?;
     let labels = validate::parse_labels("labels", labels.as_deref().unwrap_or(""))?;
     let group = crate::ports::catalog()?
-        .create_runtime_group(NewRuntimeGroup {
-            name,
-            description: description.unwrap_or_default(),
-            labels,
-        })
+        .create_runtime_group(
+            &actor,
+            NewRuntimeGroup {
+                name,
+                description: description.unwrap_or_default(),
+                labels,
+            },
+        )
         .await?;
     super::redirect(&format!("/runtime-groups/{}", group.id));
     Ok(group)
@@ -38,10 +46,12 @@ pub async fn update_runtime_group(
     description: Option<String>,
     labels: Option<String>,
 ) -> Result<RuntimeGroup, AppError> {
+    let actor = crate::ports::actor()?;
     let id = super::parse_id("id", &id)?;
     let labels = validate::parse_labels("labels", labels.as_deref().unwrap_or(""))?;
     let group = crate::ports::catalog()?
         .update_runtime_group(
+            &actor,
             id,
             RuntimeGroupPatch {
                 name: Some(name),
@@ -56,8 +66,11 @@ pub async fn update_runtime_group(
 
 #[server(prefix = "/rpc", endpoint = "runtime-groups/delete")]
 pub async fn delete_runtime_group(id: String) -> Result<(), AppError> {
+    let actor = crate::ports::actor()?;
     let id = super::parse_id("id", &id)?;
-    crate::ports::catalog()?.delete_runtime_group(id).await?;
+    crate::ports::catalog()?
+        .delete_runtime_group(&actor, id)
+        .await?;
     super::redirect("/runtime-groups");
     Ok(())
 }

@@ -10,13 +10,16 @@ pub struct VersionDetail {
     pub version: ServiceVersion,
 }
 
-#[server(prefix = "/rpc", endpoint = "versions/detail")]
+#[server(prefix = "/rpc", endpoint = "versions/detail", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_version(key: String, version_id: String) -> Result<VersionDetail, AppError> {
+    let actor = crate::ports::actor()?;
     let catalog = crate::ports::catalog()?;
-    let package = catalog.get_package(&key).await?;
+    let package = catalog.get_package(&actor, &key).await?;
     let id = uuid::Uuid::parse_str(&version_id)
         .map_err(|_| AppError::not_found(format!("No version with id \"{version_id}\".")))?;
-    let version = catalog.get_version(&package.id.to_string(), id).await?;
+    let version = catalog
+        .get_version(&actor, &package.id.to_string(), id)
+        .await?;
     Ok(VersionDetail { package, version })
 }
 
@@ -27,10 +30,12 @@ pub async fn create_version(
     runtime_group_id: String,
     status: Option<String>,
 ) -> Result<ServiceVersion, AppError> {
+    let actor = crate::ports::actor()?;
     let runtime_group_id = super::parse_id("runtime_group_id", &runtime_group_id)?;
     let status = validate::optional_status("status", status.as_deref())?.unwrap_or_default();
     let version = crate::ports::catalog()?
         .create_version(
+            &actor,
             &package_id,
             NewServiceVersion {
                 name,
@@ -53,10 +58,12 @@ pub async fn set_version_status(
     version_id: String,
     status: String,
 ) -> Result<ServiceVersion, AppError> {
+    let actor = crate::ports::actor()?;
     let version_id = super::parse_id("version_id", &version_id)?;
     let status = validate::optional_status("status", Some(&status))?;
     crate::ports::catalog()?
         .update_version(
+            &actor,
             &package_id,
             version_id,
             ServiceVersionPatch { name: None, status },
@@ -70,16 +77,19 @@ pub async fn delete_version(
     version_id: String,
     confirm: Option<String>,
 ) -> Result<(), AppError> {
+    let actor = crate::ports::actor()?;
     let version_id = super::parse_id("version_id", &version_id)?;
     let catalog = crate::ports::catalog()?;
-    let version = catalog.get_version(&package_id, version_id).await?;
+    let version = catalog.get_version(&actor, &package_id, version_id).await?;
     if confirm.as_deref() != Some(version.name.as_str()) {
         return Err(AppError::validation(
             "confirm",
             format!("Type the version name \"{}\" to delete it.", version.name),
         ));
     }
-    catalog.delete_version(&package_id, version_id).await?;
+    catalog
+        .delete_version(&actor, &package_id, version_id)
+        .await?;
     super::redirect(&format!("/service-hub/{}", version.package_key));
     Ok(())
 }

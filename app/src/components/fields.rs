@@ -40,14 +40,26 @@ pub fn TextField(
     #[prop(optional, into)] placeholder: String,
     #[prop(optional)] check: Option<Check>,
     #[prop(optional, into)] id_prefix: String,
+    /// The input's type (`text` by default; `password`, `email`).
+    #[prop(optional)]
+    input_type: Option<&'static str>,
+    /// The `autocomplete` hint (`off` by default).
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
     error: FormError,
 ) -> impl IntoView {
+    let input_type = input_type.unwrap_or("text");
+    let autocomplete = autocomplete.unwrap_or("off");
     let id = format!("{id_prefix}{name}");
     let hint_id = format!("{id}-hint");
     let err_id = format!("{id}-error");
     let local = RwSignal::new(None::<String>);
     // After a rejected post without JavaScript, show what the user typed.
-    let value = submitted_value(name).unwrap_or(value);
+    let value = if input_type == "password" {
+        String::new()
+    } else {
+        submitted_value(name).unwrap_or(value)
+    };
     let shown = Signal::derive(move || {
         local.get().or_else(|| {
             error
@@ -86,11 +98,11 @@ pub fn TextField(
             <input
                 id=id.clone()
                 name=name
-                type="text"
+                type=input_type
                 value=value
                 required=required
                 placeholder=placeholder
-                autocomplete="off"
+                autocomplete=autocomplete
                 aria-describedby=described
                 aria-invalid=move || shown.get().is_some().to_string()
                 on:input=on_input

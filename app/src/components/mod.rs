@@ -6,7 +6,7 @@ pub use fields::*;
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Labels, VersionStatus};
+use crate::model::{Labels, Me, Permission, VersionStatus};
 
 /// Breadcrumbs, title and the page's primary actions.
 #[component]
@@ -77,6 +77,8 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
         AppError::Validation { .. } | AppError::BadRequest { .. } => "That request is not valid",
         AppError::Conflict { .. } => "Conflict",
         AppError::Unauthorized { .. } => "Sign-in required",
+        AppError::Forbidden { .. } => "Not allowed",
+        AppError::TooManyRequests { .. } => "Too many attempts",
         AppError::Internal { .. } => "Something went wrong",
     };
     view! {
@@ -97,4 +99,69 @@ pub fn Loading() -> impl IntoView {
 /// Formats a timestamp for tables: `2026-11-28 17:03 UTC`.
 pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The signed-in user for this page load, in the context.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Option<Me>);
+
+/// Who is signed in. On the server it comes from the request; in the browser from the
+/// `<meta name="portico-me">` the server wrote, so both render the same page.
+pub fn load_current_user() -> Option<Me> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::ports::request_parts()
+            .and_then(|p| p.extensions.get::<crate::model::Actor>().cloned())
+            .map(|a| Me {
+                id: a.user_id.unwrap_or_default(),
+                email: a.email,
+                role: a.role,
+            })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        {
+            let content = web_sys::window()?
+                .document()?
+                .query_selector("meta[name=portico-me]")
+                .ok()??
+                .get_attribute("content")?;
+            serde_json::from_str(&content).ok()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            None
+        }
+    }
+}
+
+/// The signed-in user, from the context.
+pub fn current_user() -> Option<Me> {
+    use_context::<CurrentUser>().and_then(|c| c.0)
+}
+
+/// Whether the signed-in user may do `action` (to show or hide controls; the server
+/// decides anyway).
+pub fn can(action: Permission) -> bool {
+    current_user().is_some_and(|m| m.can(action))
+}
+
+/// Shows its children only to a user whose role allows `action`; others get a 403.
+#[component]
+pub fn Gate(action: Permission, children: Children) -> impl IntoView {
+    if can(action) {
+        children().into_any()
+    } else {
+        let role = current_user()
+            .map(|m| m.role.label())
+            .unwrap_or("Anonymous");
+        view! {
+            <ErrorView error=AppError::forbidden(format!(
+                "Your role ({role}) cannot do this; it needs {} or higher.",
+                action.least_role().label()
+            ))/>
+        }
+        .into_any()
+    }
 }

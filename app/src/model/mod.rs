@@ -1,6 +1,7 @@
 //! Plain serde types shared by the browser and the server, and the pure validation
 //! rules both sides run.
 
+pub mod auth;
 mod types;
 pub mod validate;
 
@@ -10,4 +11,8 @@ pub mod route {
     pub use portico_router::model::*;
 }
 
+pub use auth::{
+    Actor, ApiToken, AuditEvent, AuditQuery, CreatedApiToken, Credential, Me, NewApiToken, NewUser,
+    Permission, Role, User, UserPatch,
+};
 pub use types::*;

@@ -6,7 +6,7 @@ use super::with_query;
 use crate::api::{hub_packages, HubData, HubView};
 use crate::components::*;
 use crate::error::AppError;
-use crate::model::ServicePackage;
+use crate::model::{Permission, ServicePackage};
 
 #[derive(Clone, Default, PartialEq)]
 struct HubParams {
@@ -59,7 +59,7 @@ pub fn HubPage() -> impl IntoView {
     view! {
         <Title text="Service Hub"/>
         <PageHeader crumbs=vec![("Service Hub".into(), "/service-hub".into())] title="Service Hub">
-            <a class="button primary" href="/service-hub/new">"+ New service package"</a>
+            {can(Permission::EditCatalog).then(|| view! { <a class="button primary" href="/service-hub/new">"+ New service package"</a> })}
         </PageHeader>
         <p class="lead">"Every service your teams run, with its versions in each runtime group."</p>
         <form method="get" action="/service-hub" class="toolbar" role="search" aria-label="Filter service packages">
@@ -121,7 +121,7 @@ fn HubResults(data: HubData, params: HubParams) -> impl IntoView {
                 <div class="empty">
                     <h2>"No service packages yet"</h2>
                     <p>"A service package is the catalog entry of one of your services. Create one, then add its versions."</p>
-                    <a class="button primary" href="/service-hub/new">"+ New service package"</a>
+                    {can(Permission::EditCatalog).then(|| view! { <a class="button primary" href="/service-hub/new">"+ New service package"</a> })}
                 </div>
             }
             .into_any()

@@ -1,15 +1,23 @@
 //! One module per routed page.
 
+mod account;
+mod audit;
+mod auth;
 mod hub;
 mod not_found;
 mod package;
 mod runtime_groups;
+mod users;
 mod version;
 
+pub use account::AccountPage;
+pub use audit::AuditPage;
+pub use auth::{LoginPage, SetupPage};
 pub use hub::HubPage;
 pub use not_found::NotFound;
 pub use package::{NewPackagePage, PackagePage};
 pub use runtime_groups::{NewRuntimeGroupPage, RuntimeGroupPage, RuntimeGroupsPage};
+pub use users::UsersPage;
 pub use version::{NewVersionPage, VersionPage};
 
 /// Builds `path?k=v&…` from the non-empty pairs, percent-encoding the values.

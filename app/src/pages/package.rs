@@ -42,6 +42,7 @@ pub fn NewPackagePage() -> impl IntoView {
     let create = ServerAction::<CreatePackage>::new();
     let error = action_error(create);
     view! {
+        <Gate action=Permission::EditCatalog>
         <Title text="New service package"/>
         <PageHeader
             crumbs=vec![("Service Hub".into(), "/service-hub".into()), ("New service package".into(), String::new())]
@@ -56,6 +57,7 @@ pub fn NewPackagePage() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+        </Gate>
     }
 }
 
@@ -108,6 +110,7 @@ fn Dashboard(
     let update_error = action_error(update);
     let delete_error = action_error(delete);
     let status_error = action_error(set_status);
+    let editor = can(Permission::EditCatalog);
     let base = format!("/service-hub/{}", package.key);
     let id = package.id.to_string();
     let id_table = id.clone();
@@ -132,9 +135,11 @@ fn Dashboard(
             crumbs=vec![("Service Hub".into(), "/service-hub".into()), (package.display_name.clone(), String::new())]
             title=package.display_name.clone()
         >
-            <a class="button" href="#edit-form">"Edit"</a>
-            <a class="button danger-outline" href="#delete-form">"Delete"</a>
-            <a class="button primary" href=new_version_href>"+ New version"</a>
+            {editor.then(|| view! {
+                <a class="button" href="#edit-form">"Edit"</a>
+                <a class="button danger-outline" href="#delete-form">"Delete"</a>
+                <a class="button primary" href=new_version_href>"+ New version"</a>
+            })}
         </PageHeader>
         <section class="card overview" aria-label="Overview">
             <dl class="facts">
@@ -188,7 +193,7 @@ fn Dashboard(
                         <div class="empty">
                             <h3>"No versions yet"</h3>
                             <p>"A version lives in one runtime group. Create the first one to describe what runs where."</p>
-                            <a class="button primary" href=new_version_href2>"+ New version"</a>
+                            {editor.then(|| view! { <a class="button primary" href=new_version_href2>"+ New version"</a> })}
                         </div>
                     }.into_any()
                 }
@@ -197,6 +202,7 @@ fn Dashboard(
             }}
         </section>
 
+        {editor.then(|| view! {
         <section class="card" id="edit" aria-labelledby="edit-title">
             <details open=move || update_error.get().is_some()>
                 <summary><h2 id="edit-title">"Edit service package"</h2></summary>
@@ -222,6 +228,7 @@ fn Dashboard(
                 </ActionForm>
             </details>
         </section>
+        })}
     }
 }
 
@@ -231,6 +238,8 @@ fn VersionTable(
     package_id: String,
     set_status: ServerAction<SetVersionStatus>,
 ) -> impl IntoView {
+    let publisher = can(Permission::Publish);
+    let editor = can(Permission::EditCatalog);
     view! {
         <div class="table-wrap">
             <table>
@@ -256,6 +265,7 @@ fn VersionTable(
                                 <td><StatusBadge status=v.status/></td>
                                 <td>{when(&v.updated_at)}</td>
                                 <td class="row-actions">
+                                    {publisher.then(|| view! {
                                     <details class="menu">
                                         <summary class="button small" aria-label=format!("Actions for {}", v.name)>"⋯"</summary>
                                         <div class="menu-body">
@@ -270,10 +280,11 @@ fn VersionTable(
                                                 </select>
                                                 <button type="submit" class="button small">"Save status"</button>
                                             </ActionForm>
-                                            <a href=format!("{href}#delete-form")>"Delete…"</a>
+                                            {editor.then(|| view! { <a href=format!("{href}#delete-form")>"Delete…"</a> })}
                                             <a href=href>"View details"</a>
                                         </div>
                                     </details>
+                                    })}
                                 </td>
                             </tr>
                         }

@@ -33,7 +33,7 @@ pub fn RuntimeGroupsPage() -> impl IntoView {
     view! {
         <Title text="Runtime Groups"/>
         <PageHeader crumbs=vec![("Runtime Groups".into(), "/runtime-groups".into())] title="Runtime Groups">
-            <a class="button primary" href="/runtime-groups/new">"+ New runtime group"</a>
+            {can(Permission::EditCatalog).then(|| view! { <a class="button primary" href="/runtime-groups/new">"+ New runtime group"</a> })}
         </PageHeader>
         <p class="lead">"A runtime group is an environment — a set of gateway nodes that share one configuration. Each service version lives in one group."</p>
         <Suspense fallback=Loading>
@@ -77,6 +77,7 @@ pub fn NewRuntimeGroupPage() -> impl IntoView {
     let create = ServerAction::<CreateRuntimeGroup>::new();
     let error = action_error(create);
     view! {
+        <Gate action=Permission::EditCatalog>
         <Title text="New runtime group"/>
         <PageHeader
             crumbs=vec![("Runtime Groups".into(), "/runtime-groups".into()), ("New runtime group".into(), String::new())]
@@ -91,6 +92,7 @@ pub fn NewRuntimeGroupPage() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+        </Gate>
     }
 }
 
@@ -130,6 +132,7 @@ fn GroupDetail(
     let id_delete = id.clone();
     let group_edit = group.clone();
     let is_default = group.name == "default";
+    let editor = can(Permission::EditCatalog);
     view! {
         <Title text=group.name.clone()/>
         <PageHeader
@@ -167,6 +170,7 @@ fn GroupDetail(
                 }.into_any()
             }}
         </section>
+        {editor.then(|| view! {
         <section class="card" aria-labelledby="edit-title">
             <details open=move || update_error.get().is_some()>
                 <summary><h2 id="edit-title">"Edit runtime group"</h2></summary>
@@ -178,7 +182,8 @@ fn GroupDetail(
                 </ActionForm>
             </details>
         </section>
-        {(!is_default).then(|| view! {
+        })}
+        {(editor && !is_default).then(|| view! {
             <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
                 <h2 id="delete-title">"Delete runtime group"</h2>
                 <p>"A group can be deleted only when no service version uses it."</p>

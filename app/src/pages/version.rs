@@ -21,6 +21,7 @@ pub fn NewVersionPage() -> impl IntoView {
     let create = ServerAction::<CreateVersion>::new();
     let error = action_error(create);
     view! {
+        <Gate action=Permission::EditCatalog>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let package = match data.await {
@@ -72,6 +73,7 @@ pub fn NewVersionPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+        </Gate>
     }
 }
 
@@ -117,6 +119,8 @@ fn VersionDashboard(
     let package_id = package.id.to_string();
     let version_id = version.id.to_string();
     let (package_id2, version_id2) = (package_id.clone(), version_id.clone());
+    let publisher = can(Permission::Publish);
+    let editor = can(Permission::EditCatalog);
     view! {
         <Title text=format!("{} · {}", version.name, package.display_name)/>
         <PageHeader
@@ -127,7 +131,7 @@ fn VersionDashboard(
             ]
             title=version.name.clone()
         >
-            <a class="button danger-outline" href="#delete-form">"Delete"</a>
+            {editor.then(|| view! { <a class="button danger-outline" href="#delete-form">"Delete"</a> })}
         </PageHeader>
         <section class="card overview" aria-label="Overview">
             <dl class="facts">
@@ -141,6 +145,7 @@ fn VersionDashboard(
         <section class="card" aria-labelledby="status-title">
             <h2 id="status-title">"Status"</h2>
             <p class="muted">"Published and deprecated versions are listed in the Dev Portal; unpublished ones are not. Traffic flows in all three."</p>
+            {publisher.then(|| view! {
             <ActionForm action=set_status attr:class="inline-form">
                 <input type="hidden" name="package_id" value=package_id2/>
                 <input type="hidden" name="version_id" value=version_id2/>
@@ -152,8 +157,10 @@ fn VersionDashboard(
                 </select>
                 <button type="submit" class="button">"Save status"</button>
             </ActionForm>
+            })}
             <FormAlert error=status_error fields=&[]/>
         </section>
+        {editor.then(|| view! {
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
             <details open=move || delete_error.get().is_some()>
                 <summary><h2 id="delete-title">"Delete version"</h2></summary>
@@ -168,5 +175,6 @@ fn VersionDashboard(
                 </ActionForm>
             </details>
         </section>
+        })}
     }
 }

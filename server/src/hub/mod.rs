@@ -1,13 +1,15 @@
 //! The domain services: `Hub` implements `app::ports::Catalog` over SeaORM. Both the
 //! server functions (through the Leptos context) and the REST API call it.
 
+mod accounts;
+pub(crate) mod audit;
 mod packages;
 mod runtime_groups;
 mod versions;
 
 use app::error::AppError;
 use app::model::*;
-use app::ports::{Catalog, Result};
+use app::ports::{Accounts, Catalog, Result, SignedIn};
 use std::sync::Arc;
 
 use sea_orm::{
@@ -17,7 +19,10 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
+pub use accounts::SessionPolicy;
 pub use runtime_groups::DEFAULT_GROUP;
+
+use crate::auth::throttle::Throttle;
 
 #[derive(Clone)]
 pub struct Hub {
@@ -26,6 +31,8 @@ pub struct Hub {
     /// fail with "database is locked" instead of waiting. Writes through this hub take
     /// this lock first (SQLite only; PostgreSQL handles concurrent writers itself).
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    sessions: SessionPolicy,
+    throttle: Arc<Throttle>,
 }
 
 impl Hub {
@@ -33,7 +40,12 @@ impl Hub {
     pub async fn new(db: DatabaseConnection) -> Result<Self> {
         let sqlite_writer =
             (db.get_database_backend() == DbBackend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        let hub = Self { db, sqlite_writer };
+        let hub = Self {
+            db,
+            sqlite_writer,
+            sessions: SessionPolicy::default(),
+            throttle: Arc::default(),
+        };
         hub.ensure_default_group().await?;
         Ok(hub)
     }
@@ -49,6 +61,12 @@ impl Hub {
         };
         let txn = self.db.begin().await.map_err(db_err)?;
         Ok((guard, txn))
+    }
+
+    /// The same hub with other session lifetimes.
+    pub fn with_session_policy(mut self, policy: SessionPolicy) -> Self {
+        self.sessions = policy;
+        self
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -81,77 +99,187 @@ pub(crate) fn like_pattern(text: &str) -> String {
 
 #[async_trait::async_trait]
 impl Catalog for Hub {
-    async fn list_runtime_groups(&self) -> Result<Vec<RuntimeGroup>> {
+    async fn list_runtime_groups(&self, actor: &Actor) -> Result<Vec<RuntimeGroup>> {
+        actor.require(Permission::Read)?;
         self.runtime_groups().await
     }
-    async fn get_runtime_group(&self, id_or_name: &str) -> Result<RuntimeGroup> {
+    async fn get_runtime_group(&self, actor: &Actor, id_or_name: &str) -> Result<RuntimeGroup> {
+        actor.require(Permission::Read)?;
         self.runtime_group(id_or_name).await
     }
-    async fn runtime_group_detail(&self, id_or_name: &str) -> Result<RuntimeGroupDetail> {
+    async fn runtime_group_detail(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+    ) -> Result<RuntimeGroupDetail> {
+        actor.require(Permission::Read)?;
         let group = self.runtime_group(id_or_name).await?;
         let versions = self.versions_in_group(group.id).await?;
         Ok(RuntimeGroupDetail { group, versions })
     }
-    async fn create_runtime_group(&self, input: NewRuntimeGroup) -> Result<RuntimeGroup> {
-        self.insert_runtime_group(input).await
+    async fn create_runtime_group(
+        &self,
+        actor: &Actor,
+        input: NewRuntimeGroup,
+    ) -> Result<RuntimeGroup> {
+        actor.require(Permission::EditCatalog)?;
+        self.insert_runtime_group(actor, input).await
     }
     async fn update_runtime_group(
         &self,
+        actor: &Actor,
         id: Uuid,
         patch: RuntimeGroupPatch,
     ) -> Result<RuntimeGroup> {
-        self.patch_runtime_group(id, patch).await
+        actor.require(Permission::EditCatalog)?;
+        self.patch_runtime_group(actor, id, patch).await
     }
-    async fn delete_runtime_group(&self, id: Uuid) -> Result<()> {
-        self.remove_runtime_group(id).await
+    async fn delete_runtime_group(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        actor.require(Permission::EditCatalog)?;
+        self.remove_runtime_group(actor, id).await
     }
 
-    async fn list_packages(&self, query: PackageQuery) -> Result<Page<ServicePackage>> {
+    async fn list_packages(
+        &self,
+        actor: &Actor,
+        query: PackageQuery,
+    ) -> Result<Page<ServicePackage>> {
+        actor.require(Permission::Read)?;
         self.packages(query).await
     }
-    async fn get_package(&self, id_or_key: &str) -> Result<ServicePackage> {
+    async fn get_package(&self, actor: &Actor, id_or_key: &str) -> Result<ServicePackage> {
+        actor.require(Permission::Read)?;
         self.package(id_or_key).await
     }
-    async fn create_package(&self, input: NewServicePackage) -> Result<ServicePackage> {
-        self.insert_package(input).await
+    async fn create_package(
+        &self,
+        actor: &Actor,
+        input: NewServicePackage,
+    ) -> Result<ServicePackage> {
+        actor.require(Permission::EditCatalog)?;
+        self.insert_package(actor, input).await
     }
     async fn update_package(
         &self,
+        actor: &Actor,
         id_or_key: &str,
         patch: ServicePackagePatch,
     ) -> Result<ServicePackage> {
-        self.patch_package(id_or_key, patch).await
+        actor.require(Permission::EditCatalog)?;
+        self.patch_package(actor, id_or_key, patch).await
     }
-    async fn delete_package(&self, id_or_key: &str) -> Result<()> {
-        self.remove_package(id_or_key).await
+    async fn delete_package(&self, actor: &Actor, id_or_key: &str) -> Result<()> {
+        actor.require(Permission::EditCatalog)?;
+        self.remove_package(actor, id_or_key).await
     }
 
     async fn list_versions(
         &self,
+        actor: &Actor,
         package: &str,
         query: VersionQuery,
     ) -> Result<Page<ServiceVersion>> {
+        actor.require(Permission::Read)?;
         self.versions(package, query).await
     }
-    async fn get_version(&self, package: &str, version_id: Uuid) -> Result<ServiceVersion> {
+    async fn get_version(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<ServiceVersion> {
+        actor.require(Permission::Read)?;
         self.version(package, version_id).await
     }
     async fn create_version(
         &self,
+        actor: &Actor,
         package: &str,
         input: NewServiceVersion,
     ) -> Result<ServiceVersion> {
-        self.insert_version(package, input).await
+        actor.require(Permission::EditCatalog)?;
+        self.insert_version(actor, package, input).await
     }
     async fn update_version(
         &self,
+        actor: &Actor,
         package: &str,
         version_id: Uuid,
         patch: ServiceVersionPatch,
     ) -> Result<ServiceVersion> {
-        self.patch_version(package, version_id, patch).await
+        actor.require(if patch.name.is_some() {
+            Permission::EditCatalog
+        } else {
+            Permission::Publish
+        })?;
+        self.patch_version(actor, package, version_id, patch).await
     }
-    async fn delete_version(&self, package: &str, version_id: Uuid) -> Result<()> {
-        self.remove_version(package, version_id).await
+    async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()> {
+        actor.require(Permission::EditCatalog)?;
+        self.remove_version(actor, package, version_id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Accounts for Hub {
+    async fn has_users(&self) -> Result<bool> {
+        self.any_user().await
+    }
+    async fn setup_first_admin(
+        &self,
+        email: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<SignedIn> {
+        self.first_admin(email, password, source).await
+    }
+    async fn login(&self, email: &str, password: &str, source: &str) -> Result<SignedIn> {
+        self.sign_in(email, password, source).await
+    }
+    async fn logout(&self, actor: &Actor) -> Result<()> {
+        self.sign_out(actor).await
+    }
+    async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<SignedIn> {
+        actor.require(Permission::Read)?;
+        self.new_password(actor, current, new).await
+    }
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.require(Permission::Administer)?;
+        self.users().await
+    }
+    async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User> {
+        actor.require(Permission::Administer)?;
+        self.add_user(actor, input).await
+    }
+    async fn update_user(&self, actor: &Actor, id: Uuid, patch: UserPatch) -> Result<User> {
+        actor.require(Permission::Administer)?;
+        self.change_user(actor, id, patch).await
+    }
+    async fn delete_user(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        actor.require(Permission::Administer)?;
+        self.remove_user(actor, id).await
+    }
+    async fn list_tokens(&self, actor: &Actor, all: bool) -> Result<Vec<ApiToken>> {
+        if all {
+            actor.require(Permission::Administer)?;
+            return self.tokens(None).await;
+        }
+        actor.require(Permission::Read)?;
+        match actor.user_id {
+            Some(id) => self.tokens(Some(id)).await,
+            None => Ok(Vec::new()),
+        }
+    }
+    async fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<CreatedApiToken> {
+        actor.require(Permission::Read)?;
+        self.add_token(actor, input).await
+    }
+    async fn revoke_token(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        actor.require(Permission::Read)?;
+        self.remove_token(actor, id).await
+    }
+    async fn audit_events(&self, actor: &Actor, query: AuditQuery) -> Result<Page<AuditEvent>> {
+        actor.require(Permission::Administer)?;
+        self.audit_page(query).await
     }
 }

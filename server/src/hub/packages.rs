@@ -9,10 +9,12 @@ use sea_orm::sea_query::{Expr, Func, LikeExpr, Query};
 use sea_orm::*;
 use uuid::Uuid;
 
+use super::audit::{self, Change};
 use super::{db_err, like_pattern, Hub};
 use crate::store::{
     labels_from_text, labels_to_text, package_label, service_package, service_version,
 };
+use serde_json::json;
 
 /// Keys the UI's own paths use; no package may take them.
 const RESERVED_KEYS: [&str; 1] = ["new"];
@@ -29,6 +31,16 @@ pub(super) fn to_dto(m: service_package::Model, counts: StatusCounts) -> Service
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
+}
+
+/// The audit summary of a package.
+fn summary(m: &service_package::Model) -> serde_json::Value {
+    json!({
+        "key": m.key,
+        "display_name": m.display_name,
+        "description": m.description,
+        "labels": labels_from_text(&m.labels),
+    })
 }
 
 fn check_package_input(name: &str, description: &str, labels: &Labels) -> Result<()> {
@@ -200,7 +212,11 @@ impl Hub {
         Ok(())
     }
 
-    pub(super) async fn insert_package(&self, input: NewServicePackage) -> Result<ServicePackage> {
+    pub(super) async fn insert_package(
+        &self,
+        actor: &Actor,
+        input: NewServicePackage,
+    ) -> Result<ServicePackage> {
         let name = input.display_name.trim().to_string();
         check_package_input(&name, &input.description, &input.labels)?;
         let key = validate::slug(&name);
@@ -221,12 +237,26 @@ impl Hub {
         .await
         .map_err(db_err)?;
         Self::write_labels(&txn, id, &input.labels).await?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "service_package.create",
+                target_type: "service_package",
+                target_id: id.to_string(),
+                target_name: m.display_name.clone(),
+                before: None,
+                after: Some(summary(&m)),
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)?;
         Ok(to_dto(m, StatusCounts::default()))
     }
 
     pub(super) async fn patch_package(
         &self,
+        actor: &Actor,
         id_or_key: &str,
         patch: ServicePackagePatch,
     ) -> Result<ServicePackage> {
@@ -246,19 +276,33 @@ impl Hub {
             Self::check_key_free(&txn, &key, Some(current.id)).await?;
         }
         let id = current.id;
+        let before = summary(&current);
         let mut row: service_package::ActiveModel = current.into();
         row.key = Set(key);
         row.display_name = Set(name);
         row.description = Set(description);
         row.labels = Set(labels_to_text(&labels));
         row.updated_at = Set(Utc::now());
-        row.update(&txn).await.map_err(db_err)?;
+        let m = row.update(&txn).await.map_err(db_err)?;
         Self::write_labels(&txn, id, &labels).await?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "service_package.update",
+                target_type: "service_package",
+                target_id: id.to_string(),
+                target_name: m.display_name.clone(),
+                before: Some(before),
+                after: Some(summary(&m)),
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)?;
         self.package(&id.to_string()).await
     }
 
-    pub(super) async fn remove_package(&self, id_or_key: &str) -> Result<()> {
+    pub(super) async fn remove_package(&self, actor: &Actor, id_or_key: &str) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_package_row(&txn, id_or_key).await?;
         service_version::Entity::delete_many()
@@ -275,6 +319,19 @@ impl Hub {
             .exec(&txn)
             .await
             .map_err(db_err)?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "service_package.delete",
+                target_type: "service_package",
+                target_id: current.id.to_string(),
+                target_name: current.display_name.clone(),
+                before: Some(summary(&current)),
+                after: None,
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)
     }
 

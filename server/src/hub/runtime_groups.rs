@@ -9,11 +9,21 @@ use sea_orm::sea_query::Expr;
 use sea_orm::*;
 use uuid::Uuid;
 
+use super::audit::{self, Change};
 use super::{db_err, Hub};
 use crate::store::{labels_from_text, labels_to_text, runtime_group, service_version};
 
 /// The group that always exists.
 pub const DEFAULT_GROUP: &str = "default";
+
+/// The audit summary of a runtime group.
+fn summary(m: &runtime_group::Model) -> serde_json::Value {
+    serde_json::json!({
+        "name": m.name,
+        "description": m.description,
+        "labels": labels_from_text(&m.labels),
+    })
+}
 
 fn to_dto(m: runtime_group::Model, versions_count: u64) -> RuntimeGroup {
     RuntimeGroup {
@@ -135,6 +145,7 @@ impl Hub {
 
     pub(super) async fn insert_runtime_group(
         &self,
+        actor: &Actor,
         input: NewRuntimeGroup,
     ) -> Result<RuntimeGroup> {
         let name = input.name.trim().to_string();
@@ -156,12 +167,26 @@ impl Hub {
         .insert(&txn)
         .await
         .map_err(db_err)?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "runtime_group.create",
+                target_type: "runtime_group",
+                target_id: m.id.to_string(),
+                target_name: m.name.clone(),
+                before: None,
+                after: Some(summary(&m)),
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)?;
         Ok(to_dto(m, 0))
     }
 
     pub(super) async fn patch_runtime_group(
         &self,
+        actor: &Actor,
         id: Uuid,
         patch: RuntimeGroupPatch,
     ) -> Result<RuntimeGroup> {
@@ -194,11 +219,24 @@ impl Hub {
         }
         row.updated_at = Set(Utc::now());
         let m = row.update(&txn).await.map_err(db_err)?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "runtime_group.update",
+                target_type: "runtime_group",
+                target_id: m.id.to_string(),
+                target_name: m.name.clone(),
+                before: Some(summary(&current)),
+                after: Some(summary(&m)),
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)?;
         self.runtime_group(&m.id.to_string()).await
     }
 
-    pub(super) async fn remove_runtime_group(&self, id: Uuid) -> Result<()> {
+    pub(super) async fn remove_runtime_group(&self, actor: &Actor, id: Uuid) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let group = Self::find_group_row(&txn, &id.to_string()).await?;
         if group.name_key == super::DEFAULT_GROUP {
@@ -230,6 +268,19 @@ impl Hub {
             .exec(&txn)
             .await
             .map_err(db_err)?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "runtime_group.delete",
+                target_type: "runtime_group",
+                target_id: id.to_string(),
+                target_name: group.name.clone(),
+                before: Some(summary(&group)),
+                after: None,
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)
     }
 

@@ -9,8 +9,18 @@ use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::*;
 use uuid::Uuid;
 
+use super::audit::{self, Change};
 use super::{db_err, like_pattern, Hub};
 use crate::store::{runtime_group, service_package, service_version};
+
+/// The audit summary of a version.
+fn summary(m: &service_version::Model, group: &str) -> serde_json::Value {
+    let mut v = serde_json::json!({ "name": m.name, "status": m.status });
+    if !group.is_empty() {
+        v["runtime_group"] = group.into();
+    }
+    v
+}
 
 fn to_dto(m: service_version::Model, package_key: &str, group_name: &str) -> ServiceVersion {
     ServiceVersion {
@@ -191,6 +201,7 @@ impl Hub {
 
     pub(super) async fn insert_version(
         &self,
+        actor: &Actor,
         package: &str,
         input: NewServiceVersion,
     ) -> Result<ServiceVersion> {
@@ -223,12 +234,26 @@ impl Hub {
         .await
         .map_err(db_err)?;
         Self::touch_package(&txn, pkg.id).await?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "service_version.create",
+                target_type: "service_version",
+                target_id: m.id.to_string(),
+                target_name: format!("{}/{}", pkg.key, m.name),
+                before: None,
+                after: Some(summary(&m, &group.name)),
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)?;
         Ok(to_dto(m, &pkg.key, &group.name))
     }
 
     pub(super) async fn patch_version(
         &self,
+        actor: &Actor,
         package: &str,
         id: Uuid,
         patch: ServiceVersionPatch,
@@ -252,20 +277,51 @@ impl Hub {
         row.updated_at = Set(Utc::now());
         let m = row.update(&txn).await.map_err(db_err)?;
         Self::touch_package(&txn, pkg.id).await?;
-        let dto = Self::single_dto(&txn, m, &pkg).await?;
+        let dto = Self::single_dto(&txn, m.clone(), &pkg).await?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "service_version.update",
+                target_type: "service_version",
+                target_id: m.id.to_string(),
+                target_name: format!("{}/{}", pkg.key, m.name),
+                before: Some(summary(&current, &dto.runtime_group_name)),
+                after: Some(summary(&m, &dto.runtime_group_name)),
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)?;
         Ok(dto)
     }
 
-    pub(super) async fn remove_version(&self, package: &str, id: Uuid) -> Result<()> {
+    pub(super) async fn remove_version(
+        &self,
+        actor: &Actor,
+        package: &str,
+        id: Uuid,
+    ) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
-        Self::find_version_row(&txn, &pkg, id).await?;
+        let current = Self::find_version_row(&txn, &pkg, id).await?;
         service_version::Entity::delete_by_id(id)
             .exec(&txn)
             .await
             .map_err(db_err)?;
         Self::touch_package(&txn, pkg.id).await?;
+        audit::record(
+            &txn,
+            actor,
+            Change {
+                action: "service_version.delete",
+                target_type: "service_version",
+                target_id: id.to_string(),
+                target_name: format!("{}/{}", pkg.key, current.name),
+                before: Some(summary(&current, "")),
+                after: None,
+            },
+        )
+        .await?;
         txn.commit().await.map_err(db_err)
     }
 }

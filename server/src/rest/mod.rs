@@ -1,64 +1,133 @@
 //! The REST admin API under `/api/v1` (JSON). Handlers are thin: they parse, call the
 //! same `Catalog` port as the UI's server functions, and shape the answer.
 
+mod accounts;
 mod openapi;
 mod packages;
 mod runtime_groups;
 mod versions;
 
 use app::error::AppError;
-use app::ports::CatalogRef;
+use std::sync::Arc;
+
+use app::model::Actor;
+use app::ports::{AccountsRef, CatalogRef};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::hub::Hub;
 
 pub use openapi::ApiDoc;
 
-/// The `/api/v1` router.
-pub fn router<S: Clone + Send + Sync + 'static>(catalog: CatalogRef) -> Router<S> {
-    Router::new()
-        .route("/openapi.json", get(openapi::document))
+/// What REST handlers get as state.
+#[derive(Clone)]
+pub struct RestState {
+    pub catalog: CatalogRef,
+    pub accounts: AccountsRef,
+}
+
+impl FromRef<RestState> for CatalogRef {
+    fn from_ref(s: &RestState) -> Self {
+        s.catalog.clone()
+    }
+}
+
+impl FromRef<RestState> for AccountsRef {
+    fn from_ref(s: &RestState) -> Self {
+        s.accounts.clone()
+    }
+}
+
+/// Every REST operation, each with its OpenAPI description: the router and the
+/// document come from this one list, so neither can miss a route.
+pub fn api() -> OpenApiRouter<RestState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(runtime_groups::list, runtime_groups::create))
+        .routes(routes!(
+            runtime_groups::get,
+            runtime_groups::update,
+            runtime_groups::delete
+        ))
+        .routes(routes!(packages::list, packages::create))
+        .routes(routes!(packages::get, packages::update, packages::delete))
+        .routes(routes!(versions::list, versions::create))
+        .routes(routes!(versions::get, versions::update, versions::delete))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::update_user, accounts::delete_user))
+        .routes(routes!(accounts::list_tokens, accounts::create_token))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(accounts::audit_events))
+}
+
+/// Every `(METHOD, path template)` the REST API serves, from the router itself.
+pub fn operations() -> Vec<(String, String)> {
+    let doc = api().into_openapi();
+    let mut out = Vec::new();
+    for (path, item) in doc.paths.paths {
+        let ops = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        for (m, present) in ops {
+            if present {
+                out.push((m.to_string(), path.clone()));
+            }
+        }
+    }
+    out.push(("GET".into(), "/api/v1/openapi.json".into()));
+    out
+}
+
+/// The REST API, with absolute paths under `/api/v1`, and its OpenAPI document at
+/// `/api/v1/openapi.json`.
+pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
+    let state = RestState {
+        catalog: Arc::new(hub.clone()),
+        accounts: Arc::new(hub),
+    };
+    let (routes, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    let not_found = || async { ApiError(AppError::not_found("No such API resource.")) };
+    routes
         .route(
-            "/runtime-groups",
-            get(runtime_groups::list).post(runtime_groups::create),
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
         )
-        .route(
-            "/runtime-groups/{id}",
-            get(runtime_groups::get)
-                .patch(runtime_groups::update)
-                .put(runtime_groups::update)
-                .delete(runtime_groups::delete),
-        )
-        .route(
-            "/service-packages",
-            get(packages::list).post(packages::create),
-        )
-        .route(
-            "/service-packages/{id}",
-            get(packages::get)
-                .patch(packages::update)
-                .put(packages::update)
-                .delete(packages::delete),
-        )
-        .route(
-            "/service-packages/{id}/versions",
-            get(versions::list).post(versions::create),
-        )
-        .route(
-            "/service-packages/{id}/versions/{version_id}",
-            get(versions::get)
-                .patch(versions::update)
-                .put(versions::update)
-                .delete(versions::delete),
-        )
-        .fallback(|| async { ApiError(AppError::not_found("No such API resource.")) })
-        .with_state(catalog)
+        .route("/api/v1", any(not_found))
+        .route("/api/v1/{*rest}", any(not_found))
+        .with_state(state)
+}
+
+/// The caller of a REST handler, as the authentication layer found it.
+pub struct Caller(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| ApiError(AppError::unauthorized("Sign in or send an API token.")))
+    }
 }
 
 /// The uniform error body: `{ "error": { "code", "message", "field"? } }`.
@@ -69,7 +138,8 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
-    /// not_found, validation, conflict, bad_request, unauthorized or internal.
+    /// not_found, validation, conflict, bad_request, unauthorized, forbidden,
+    /// too_many_requests or internal.
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,38 +1,48 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the DTOs.
 
 use app::model::*;
-use axum::Json;
 use utoipa::OpenApi;
 
-use super::{packages, runtime_groups, versions, ErrorBody, ErrorDetail};
+use super::{ErrorBody, ErrorDetail};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::Modify;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Portico admin API",
         version = "1",
-        description = "Runtime groups, service packages and their versions. Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
-    ),
-    paths(
-        runtime_groups::list, runtime_groups::create, runtime_groups::get, runtime_groups::update, runtime_groups::delete,
-        packages::list, packages::create, packages::get, packages::update, packages::delete,
-        versions::list, versions::create, versions::get, versions::update, versions::delete,
+        description = "Runtime groups, service packages and their versions, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
     ),
     components(schemas(
         RuntimeGroup, NewRuntimeGroup, RuntimeGroupPatch,
         ServicePackage, NewServicePackage, ServicePackagePatch, StatusCounts,
         ServiceVersion, NewServiceVersion, ServiceVersionPatch, VersionStatus,
+        User, NewUser, UserPatch, Role, ApiToken, NewApiToken, CreatedApiToken, AuditEvent,
         ErrorBody, ErrorDetail,
     )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags(
         (name = "runtime-groups", description = "Environments: clusters of data plane nodes sharing one configuration"),
         (name = "service-packages", description = "Catalog entries"),
         (name = "service-versions", description = "Versions of a package, each in one runtime group"),
+        (name = "users", description = "Accounts and their roles (Admin only)"),
+        (name = "tokens", description = "Personal API tokens: send `Authorization: Bearer <token>`"),
+        (name = "audit", description = "Who changed what, when (Admin only)"),
     )
 )]
 pub struct ApiDoc;
 
-/// `GET /api/v1/openapi.json`
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// Declares the bearer token scheme.
+pub struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
 }

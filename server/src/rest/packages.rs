@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ApiJson, ApiResult, ErrorBody, ListParams};
+use super::{ApiJson, ApiResult, Caller, ErrorBody, ListParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -23,6 +23,7 @@ pub struct PackageFilter {
     responses((status = 200, body = Page<ServicePackage>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Query(filter): Query<PackageFilter>,
     Query(list): Query<ListParams>,
 ) -> ApiResult<Json<Page<ServicePackage>>> {
@@ -45,7 +46,7 @@ pub async fn list(
         page,
         page_size,
     };
-    Ok(Json(c.list_packages(query).await?))
+    Ok(Json(c.list_packages(&actor, query).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/service-packages", tag = "service-packages",
@@ -54,9 +55,13 @@ pub async fn list(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     ApiJson(input): ApiJson<NewServicePackage>,
 ) -> ApiResult<(StatusCode, Json<ServicePackage>)> {
-    Ok((StatusCode::CREATED, Json(c.create_package(input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(c.create_package(&actor, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/service-packages/{id}", tag = "service-packages",
@@ -64,28 +69,34 @@ pub async fn create(
     responses((status = 200, body = ServicePackage), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ServicePackage>> {
-    Ok(Json(c.get_package(&id).await?))
+    Ok(Json(c.get_package(&actor, &id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/service-packages/{id}", tag = "service-packages",
+#[utoipa::path(method(patch, put), path = "/api/v1/service-packages/{id}", tag = "service-packages",
     params(("id" = String, Path, description = "Id or key")),
     request_body = ServicePackagePatch,
     responses((status = 200, body = ServicePackage), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<ServicePackagePatch>,
 ) -> ApiResult<Json<ServicePackage>> {
-    Ok(Json(c.update_package(&id, patch).await?))
+    Ok(Json(c.update_package(&actor, &id, patch).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/service-packages/{id}", tag = "service-packages",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(c): State<CatalogRef>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    c.delete_package(&id).await?;
+pub async fn delete(
+    State(c): State<CatalogRef>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    c.delete_package(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{ApiJson, ApiResult, ErrorBody, ListParams};
+use super::{ApiJson, ApiResult, Caller, ErrorBody, ListParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -21,12 +21,13 @@ pub struct GroupFilter {
     responses((status = 200, body = Page<RuntimeGroup>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Query(filter): Query<GroupFilter>,
     Query(list): Query<ListParams>,
 ) -> ApiResult<Json<Page<RuntimeGroup>>> {
     let (sort, desc) = list.sort()?;
     let (page, page_size) = list.page()?;
-    let mut groups = c.list_runtime_groups().await?;
+    let mut groups = c.list_runtime_groups(&actor).await?;
     if let Some(n) = filter
         .name
         .as_deref()
@@ -63,11 +64,12 @@ pub async fn list(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     ApiJson(input): ApiJson<NewRuntimeGroup>,
 ) -> ApiResult<(StatusCode, Json<RuntimeGroup>)> {
     Ok((
         StatusCode::CREATED,
-        Json(c.create_runtime_group(input).await?),
+        Json(c.create_runtime_group(&actor, input).await?),
     ))
 }
 
@@ -76,30 +78,36 @@ pub async fn create(
     responses((status = 200, body = RuntimeGroup), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RuntimeGroup>> {
-    Ok(Json(c.get_runtime_group(&id).await?))
+    Ok(Json(c.get_runtime_group(&actor, &id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/runtime-groups/{id}", tag = "runtime-groups",
+#[utoipa::path(method(patch, put), path = "/api/v1/runtime-groups/{id}", tag = "runtime-groups",
     params(("id" = String, Path, description = "Id or name")),
     request_body = RuntimeGroupPatch,
     responses((status = 200, body = RuntimeGroup), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<RuntimeGroupPatch>,
 ) -> ApiResult<Json<RuntimeGroup>> {
-    let id: Uuid = c.get_runtime_group(&id).await?.id;
-    Ok(Json(c.update_runtime_group(id, patch).await?))
+    let id: Uuid = c.get_runtime_group(&actor, &id).await?.id;
+    Ok(Json(c.update_runtime_group(&actor, id, patch).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/runtime-groups/{id}", tag = "runtime-groups",
     params(("id" = String, Path, description = "Id or name")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn delete(State(c): State<CatalogRef>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let id = c.get_runtime_group(&id).await?.id;
-    c.delete_runtime_group(id).await?;
+pub async fn delete(
+    State(c): State<CatalogRef>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = c.get_runtime_group(&actor, &id).await?.id;
+    c.delete_runtime_group(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

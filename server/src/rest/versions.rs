@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{ApiJson, ApiResult, ErrorBody, ListParams};
+use super::{ApiJson, ApiResult, Caller, ErrorBody, ListParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -29,6 +29,7 @@ fn version_id(text: &str) -> Result<Uuid, AppError> {
     responses((status = 200, body = Page<ServiceVersion>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path(id): Path<String>,
     Query(filter): Query<VersionFilter>,
     Query(list): Query<ListParams>,
@@ -46,7 +47,7 @@ pub async fn list(
         page,
         page_size,
     };
-    Ok(Json(c.list_versions(&id, query).await?))
+    Ok(Json(c.list_versions(&actor, &id, query).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/service-packages/{id}/versions", tag = "service-versions",
@@ -56,12 +57,13 @@ pub async fn list(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NewServiceVersion>,
 ) -> ApiResult<(StatusCode, Json<ServiceVersion>)> {
     Ok((
         StatusCode::CREATED,
-        Json(c.create_version(&id, input).await?),
+        Json(c.create_version(&actor, &id, input).await?),
     ))
 }
 
@@ -70,22 +72,27 @@ pub async fn create(
     responses((status = 200, body = ServiceVersion), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path((id, vid)): Path<(String, String)>,
 ) -> ApiResult<Json<ServiceVersion>> {
-    Ok(Json(c.get_version(&id, version_id(&vid)?).await?))
+    Ok(Json(c.get_version(&actor, &id, version_id(&vid)?).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/service-packages/{id}/versions/{version_id}", tag = "service-versions",
+#[utoipa::path(method(patch, put), path = "/api/v1/service-packages/{id}/versions/{version_id}", tag = "service-versions",
     params(("id" = String, Path, description = "Package id or key"), ("version_id" = Uuid, Path)),
     request_body = ServiceVersionPatch,
     responses((status = 200, body = ServiceVersion), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path((id, vid)): Path<(String, String)>,
     ApiJson(patch): ApiJson<ServiceVersionPatch>,
 ) -> ApiResult<Json<ServiceVersion>> {
-    Ok(Json(c.update_version(&id, version_id(&vid)?, patch).await?))
+    Ok(Json(
+        c.update_version(&actor, &id, version_id(&vid)?, patch)
+            .await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/service-packages/{id}/versions/{version_id}", tag = "service-versions",
@@ -93,8 +100,9 @@ pub async fn update(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(c): State<CatalogRef>,
+    Caller(actor): Caller,
     Path((id, vid)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    c.delete_version(&id, version_id(&vid)?).await?;
+    c.delete_version(&actor, &id, version_id(&vid)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,13 @@
 //! SeaORM entities and conversions to the DTOs of `app::model`.
 
+pub mod api_token;
+pub mod audit_event;
 pub mod package_label;
 pub mod runtime_group;
 pub mod service_package;
 pub mod service_version;
+pub mod session;
+pub mod user;
 
 use app::model::Labels;
 

@@ -64,12 +64,27 @@ pub async fn backends() -> Vec<Backend> {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub base: String,
+    /// Signed in as an Admin (session cookie, same-origin header).
     pub client: reqwest::Client,
+    /// No credentials at all.
+    pub anon: reqwest::Client,
+    pub hub: Hub,
     _backend: Backend,
 }
 
-/// Starts the whole application on 127.0.0.1 with an ephemeral port.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Starts the whole application on 127.0.0.1 with an ephemeral port, with an admin
+/// account whose session the default client carries.
 pub async fn start(backend: Backend) -> TestServer {
+    let mut s = start_empty(backend).await;
+    s.client = s.client_as(ADMIN_EMAIL, app::model::Role::Admin).await;
+    s
+}
+
+/// Starts the application with no user at all (the first-run state).
+pub async fn start_empty(backend: Backend) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -77,15 +92,23 @@ pub async fn start(backend: Backend) -> TestServer {
     let options = server::leptos_options(addr, "target/site");
     let app = server::web::app(backend.hub.clone(), options);
     tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     TestServer {
         addr,
         base: format!("http://{addr}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: anon.clone(),
+        anon,
+        hub: backend.hub.clone(),
         _backend: backend,
     }
 }
@@ -94,4 +117,67 @@ impl TestServer {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// Signs in over HTTP; returns the session cookie's secret.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.anon
+            .post(self.url("/rpc/auth/login"))
+            .header("origin", &self.base)
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// A client signed in as a new user with `role` (created on the console).
+    pub async fn client_as(&self, email: &str, role: app::model::Role) -> reqwest::Client {
+        self.hub
+            .console_create_user(email, role, PASSWORD)
+            .await
+            .expect("create user");
+        let r = self.login(email, PASSWORD).await;
+        let secret =
+            session_of(&r).unwrap_or_else(|| panic!("login of {email} failed: {}", r.status()));
+        self.client_with_session(&secret)
+    }
+
+    /// A client that sends this session cookie and our own Origin.
+    pub fn client_with_session(&self, secret: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "cookie",
+            format!("portico_session={secret}").parse().expect("cookie"),
+        );
+        headers.insert("origin", self.base.parse().expect("origin"));
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client")
+    }
+
+    /// A client that sends this API token.
+    pub fn client_with_token(&self, token: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("token"),
+        );
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client")
+    }
+}
+
+/// The session secret a response sets, if any.
+pub fn session_of(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("portico_session="))
+        .map(|c| c.split(';').next().unwrap_or("").to_string())
+        .filter(|c| !c.is_empty())
 }

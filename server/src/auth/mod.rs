@@ -1,0 +1,354 @@
+//! Who is asking, and may they: the authentication layer in front of every request,
+//! CSRF protection, security headers. Roles are checked by the domain (`hub`), which
+//! every server function and REST handler calls with the `Actor` found here.
+//!
+//! Public (no session or token needed): `PUBLIC_PATHS`, `PUBLIC_PREFIXES` and
+//! `PUBLIC_SERVER_FNS`. Everything else answers 401 (API, server functions) or
+//! redirects to the sign-in page (pages) when anonymous.
+
+pub mod secret;
+pub mod throttle;
+
+use std::net::SocketAddr;
+
+use app::error::AppError;
+use app::model::{Actor, Credential, Permission};
+use app::ports::ClientAddress;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+
+use crate::hub::Hub;
+
+/// Paths anyone may request.
+pub const PUBLIC_PATHS: [&str; 5] = [
+    "/healthz",
+    "/login",
+    "/setup",
+    "/favicon.ico",
+    "/api/v1/openapi.json",
+];
+/// Path prefixes anyone may request: static assets and (later) the Dev Portal.
+pub const PUBLIC_PREFIXES: [&str; 2] = ["/pkg/", "/portal"];
+/// Server functions anyone may call: signing in and the first-run screen.
+pub const PUBLIC_SERVER_FNS: [&str; 2] = ["/rpc/auth/login", "/rpc/auth/setup"];
+/// Server functions any signed-in user may call whatever their role, because they
+/// act on their own account only (the domain checks that).
+pub const SELF_SERVICE_SERVER_FNS: [&str; 4] = [
+    "/rpc/auth/logout",
+    "/rpc/account/password",
+    "/rpc/account/tokens/create",
+    "/rpc/account/tokens/revoke",
+];
+
+pub fn is_public(path: &str) -> bool {
+    PUBLIC_PATHS.contains(&path)
+        || PUBLIC_SERVER_FNS.contains(&path)
+        || PUBLIC_PREFIXES.iter().any(|p| {
+            path.starts_with(p)
+                && (p.ends_with('/') || path.len() == p.len() || path[p.len()..].starts_with('/'))
+        })
+}
+
+/// Whether a mutation at `path` acts only on the caller's own account.
+pub fn is_self_service(path: &str) -> bool {
+    SELF_SERVICE_SERVER_FNS.contains(&path)
+        || path == "/api/v1/tokens"
+        || path.starts_with("/api/v1/tokens/")
+}
+
+/// Settings of the authentication layer.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSettings {
+    /// Take the client address from `X-Forwarded-For` and the host from
+    /// `X-Forwarded-Host` (only behind a reverse proxy that sets them).
+    pub trust_forwarded: bool,
+}
+
+#[derive(Clone)]
+pub struct AuthState {
+    pub hub: Hub,
+    pub settings: AuthSettings,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub use app::api::{is_https, session_cookie, SESSION_COOKIE};
+
+fn client_address(req: &Request, settings: &AuthSettings) -> String {
+    if settings.trust_forwarded {
+        if let Some(first) = header_str(req.headers(), "x-forwarded-for")
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            return first.chars().take(64).collect();
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `host[:port]` of a URL or origin, lower-cased.
+fn authority_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    (!auth.is_empty()).then(|| auth.to_ascii_lowercase())
+}
+
+/// CSRF: a state-changing request must come from a page of ours: its `Origin` (or,
+/// when absent, its `Referer`) must name our host. Requests with neither are let
+/// through only when they carry no session cookie (nothing ambient to abuse).
+fn same_origin(
+    headers: &HeaderMap,
+    settings: &AuthSettings,
+    has_cookie: bool,
+) -> Result<(), String> {
+    let host = settings
+        .trust_forwarded
+        .then(|| header_str(headers, "x-forwarded-host"))
+        .flatten()
+        .or_else(|| header_str(headers, header::HOST))
+        .map(str::to_ascii_lowercase);
+    let claimed = match (
+        header_str(headers, header::ORIGIN),
+        header_str(headers, header::REFERER),
+    ) {
+        (Some(origin), _) => Some(("Origin", origin)),
+        (None, Some(referer)) => Some(("Referer", referer)),
+        (None, None) => None,
+    };
+    match claimed {
+        None if has_cookie => Err("a state-changing request with a session cookie must say where it comes from (Origin or Referer)".into()),
+        None => Ok(()),
+        Some((which, value)) => {
+            if host.is_some() && authority_of(value) == host {
+                Ok(())
+            } else {
+                Err(format!("its {which} ({value}) is not this site"))
+            }
+        }
+    }
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    header_str(headers, header::ACCEPT).is_some_and(|a| a.contains("text/html"))
+}
+
+/// An error answered in the form its caller understands: the REST error body for the
+/// API, the server-function error encoding for `/rpc`, plain text otherwise.
+fn refuse(path: &str, err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN);
+    if is_api(path) {
+        return crate::rest::ApiError(err).into_response();
+    }
+    if path.starts_with("/rpc/") {
+        let body = serde_json::to_string(&err).unwrap_or_default();
+        return (
+            status,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::HeaderName::from_static("serverfnerror"), "1"),
+            ],
+            body,
+        )
+            .into_response();
+    }
+    (status, err.message().to_string()).into_response()
+}
+
+/// Percent-encodes a path and query for a `next=` parameter.
+fn encode_next(path_and_query: &str) -> String {
+    url::form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect()
+}
+
+/// The authentication layer. See the module documentation.
+pub async fn authenticate(
+    State(state): State<AuthState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    let https = is_https(req.headers());
+    let now = Utc::now();
+    let source = client_address(&req, &state.settings);
+    req.extensions_mut().insert(ClientAddress(source.clone()));
+
+    // Who: an API token (REST only) or a session cookie.
+    let bearer = header_str(req.headers(), header::AUTHORIZATION)
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string());
+    let cookie_secret = cookie(req.headers(), SESSION_COOKIE)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    let mut stale_cookie = false;
+    let actor: Option<Actor> = match (&bearer, is_api(&path)) {
+        (Some(token), true) => match state.hub.authenticate_token(token, &source, now).await {
+            Ok(Some(a)) => Some(a),
+            Ok(None) => {
+                return refuse(
+                    &path,
+                    AppError::unauthorized("This API token is not valid (unknown, expired, revoked, or its user is disabled)."),
+                )
+            }
+            Err(e) => return refuse(&path, e),
+        },
+        _ => match &cookie_secret {
+            Some(secret) => match state.hub.authenticate_session(secret, &source, now).await {
+                Ok(Some(a)) => Some(a),
+                Ok(None) => {
+                    stale_cookie = true;
+                    None
+                }
+                Err(e) => return refuse(&path, e),
+            },
+            None => None,
+        },
+    };
+
+    // CSRF: mutations through a browser must come from our own pages.
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let by_token = matches!(
+        actor.as_ref().map(|a| &a.credential),
+        Some(Credential::Token(_))
+    );
+    if !safe && !by_token {
+        if let Err(why) = same_origin(req.headers(), &state.settings, cookie_secret.is_some()) {
+            return refuse(
+                &path,
+                AppError::forbidden(format!("Cross-origin request refused: {why}.")),
+            );
+        }
+    }
+
+    let mut res = if let Some(actor) = actor {
+        // Signed in: the sign-in and first-run screens have nothing to offer.
+        if safe && (path == "/login" || path == "/setup") {
+            return Redirect::to("/service-hub").into_response();
+        }
+        // A Viewer is read-only: refuse its mutations here, before arguments are even
+        // parsed (the domain would refuse each of them too).
+        if !safe && !actor.can(Permission::Publish) && !is_self_service(&path) {
+            return refuse(
+                &path,
+                AppError::forbidden(format!(
+                    "Your role ({}) is read-only: it can change nothing but your own account.",
+                    actor.role.label()
+                )),
+            );
+        }
+        req.extensions_mut().insert(actor);
+        next.run(req).await
+    } else if is_public(&path) {
+        if safe && (path == "/login" || path == "/setup") {
+            let has_users = match app::ports::Accounts::has_users(&state.hub).await {
+                Ok(v) => v,
+                Err(e) => return refuse(&path, e),
+            };
+            if path == "/login" && !has_users {
+                return Redirect::to("/setup").into_response();
+            }
+            if path == "/setup" && has_users {
+                return Redirect::to("/login").into_response();
+            }
+        }
+        next.run(req).await
+    } else {
+        let message = if stale_cookie {
+            "Your session has ended (it expired or was revoked); sign in again."
+        } else {
+            "Sign in to continue."
+        };
+        let is_rpc = path.starts_with("/rpc/");
+        let page_like = if is_rpc {
+            !safe && wants_html(req.headers())
+        } else {
+            !is_api(&path) && (safe || wants_html(req.headers()))
+        };
+        if page_like {
+            // A page (or a form posted without JavaScript): go and sign in, then come back.
+            let back = if safe {
+                req.uri()
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| path.clone())
+            } else {
+                header_str(req.headers(), header::REFERER)
+                    .and_then(|r| r.split_once("://").map(|(_, rest)| rest.to_string()))
+                    .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+                    .unwrap_or_else(|| "/service-hub".into())
+            };
+            let has_users = app::ports::Accounts::has_users(&state.hub)
+                .await
+                .unwrap_or(true);
+            let target = if !has_users {
+                "/setup".to_string()
+            } else {
+                let mut t = format!("/login?next={}", encode_next(&back));
+                if stale_cookie {
+                    t.push_str("&expired=1");
+                }
+                t
+            };
+            Redirect::to(&target).into_response()
+        } else {
+            refuse(&path, AppError::unauthorized(message))
+        }
+    };
+    if stale_cookie {
+        if let Ok(v) = HeaderValue::from_str(&session_cookie(None, https)) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+pub use app::content_security_policy;
+
+/// Security headers on every response. Pages set their own CSP (with the nonce of
+/// their inline scripts); everything else gets the same policy without one.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = HeaderValue::from_str(&content_security_policy(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
