@@ -1,7 +1,10 @@
 import { defineConfig } from "@playwright/test";
+import { ADMIN_STATE } from "./tests/accounts";
 
-// Debian's Chromium, never a downloaded browser. `cargo leptos end-to-end` starts
-// Portico on 127.0.0.1:3000 before these tests run.
+// Debian's Chromium, never a downloaded browser. `make e2e` starts Portico with an
+// empty database before these tests run: the `setup` project creates the first admin
+// through the first-run screen, and every other test starts signed in as that admin
+// (the session saved in ADMIN_STATE), unless it signs in on its own.
 const chromium = {
   executablePath: process.env.PORTICO_CHROMIUM ?? "/usr/bin/chromium",
   args: [
@@ -31,7 +34,18 @@ export default defineConfig({
     trace: "off",
   },
   projects: [
-    { name: "js", use: { javaScriptEnabled: true } },
-    { name: "nojs", use: { javaScriptEnabled: false } },
+    { name: "setup", testMatch: /.*\.setup\.ts/, use: { javaScriptEnabled: true } },
+    {
+      name: "js",
+      dependencies: ["setup"],
+      testIgnore: /.*\.setup\.ts/,
+      use: { javaScriptEnabled: true, storageState: ADMIN_STATE },
+    },
+    {
+      name: "nojs",
+      dependencies: ["setup"],
+      testIgnore: /.*\.setup\.ts/,
+      use: { javaScriptEnabled: false, storageState: ADMIN_STATE },
+    },
   ],
 });

@@ -125,8 +125,7 @@ test("unknown pages answer 404 with a clear message", async ({ page, consoleErro
   void consoleErrors;
 });
 
-test("a version is deleted only after typing its exact name", async ({ page, consoleErrors, unique, js }) => {
-  const api = page.request;
+test("a version is deleted only after typing its exact name", async ({ page, api, consoleErrors, unique, js }) => {
   const pkg = await (await api.post("/api/v1/service-packages", { data: { display_name: `Del ${unique}` } })).json();
   const groups = await (await api.get("/api/v1/runtime-groups?name=default")).json();
   const version = await (

@@ -1,4 +1,5 @@
-import { test as base, expect, Page } from "@playwright/test";
+import { test as base, expect, Page, APIRequestContext, request } from "@playwright/test";
+import { ADMIN_STATE } from "./accounts";
 import AxeBuilder from "@axe-core/playwright";
 
 type Options = {
@@ -15,6 +16,8 @@ type Fixtures = {
   unique: string;
   /** Whether this project runs JavaScript. */
   js: boolean;
+  /** The REST API as the signed-in admin, sending our own Origin as a browser would. */
+  api: APIRequestContext;
 };
 
 export const test = base.extend<Options & Fixtures>({
@@ -49,6 +52,15 @@ export const test = base.extend<Options & Fixtures>({
   },
   js: async ({}, use, testInfo) => {
     await use(testInfo.project.name === "js");
+  },
+  api: async ({ baseURL }, use) => {
+    const ctx = await request.newContext({
+      baseURL,
+      storageState: ADMIN_STATE,
+      extraHTTPHeaders: { origin: new URL(baseURL!).origin },
+    });
+    await use(ctx);
+    await ctx.dispose();
   },
 });
 

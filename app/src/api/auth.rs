@@ -125,6 +125,7 @@ pub struct AccountTokens {
 
 /// A token just created travels to the next page in this short-lived cookie, so that
 /// it can be shown once also when the form was posted without JavaScript.
+#[cfg(feature = "ssr")]
 const NEW_TOKEN_COOKIE: &str = "portico_new_token";
 
 #[server(prefix = "/rpc", endpoint = "account/tokens", input = leptos::server_fn::codec::GetUrl)]

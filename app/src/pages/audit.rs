@@ -36,6 +36,7 @@ pub fn AuditPage() -> impl IntoView {
     );
     let value = move |k: &str| query.read_untracked().get(k).unwrap_or_default();
     view! {
+        <Gate action=Permission::Administer>
         <Title text="Audit log"/>
         <PageHeader crumbs=vec![("Settings".into(), String::new()), ("Audit log".into(), String::new())] title="Audit log"/>
         <section class="card">
@@ -66,6 +67,7 @@ pub fn AuditPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        </Gate>
     }
 }
 

@@ -28,6 +28,7 @@ pub fn UsersPage() -> impl IntoView {
     );
     let me = current_user().map(|m| m.id);
     view! {
+        <Gate action=Permission::Administer>
         <Title text="Users"/>
         <PageHeader crumbs=vec![("Settings".into(), String::new()), ("Users".into(), String::new())] title="Users"/>
         <Suspense fallback=Loading>
@@ -62,6 +63,7 @@ pub fn UsersPage() -> impl IntoView {
                 <div class="form-actions"><button type="submit" class="button primary">"Create user"</button></div>
             </ActionForm>
         </section>
+        </Gate>
     }
 }
 
