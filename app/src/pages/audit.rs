@@ -43,7 +43,7 @@ pub fn AuditPage() -> impl IntoView {
             <form method="get" action="/settings/audit" class="toolbar" role="search" aria-label="Filter the audit log">
                 <div class="field inline"><label for="a-user">"User"</label><input id="a-user" name="user" type="search" placeholder="email" value=value("user")/></div>
                 <div class="field inline">
-                    <label for="a-action">"Permission"</label>
+                    <label for="a-action">"Action"</label>
                     <select id="a-action" name="action">
                         <option value="">"All"</option>
                         {["service_package.", "service_version.", "runtime_group.", "user.", "api_token."].iter().map(|a| {
@@ -98,21 +98,23 @@ fn AuditTable(page: Page<AuditEvent>) -> impl IntoView {
                     <tr>
                         <th scope="col">"When"</th>
                         <th scope="col">"Who"</th>
-                        <th scope="col">"Permission"</th>
+                        <th scope="col">"Action"</th>
                         <th scope="col">"Target"</th>
                         <th scope="col">"Change"</th>
-                        <th scope="col">"From"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {page.data.into_iter().map(|e| view! {
                         <tr>
-                            <td class="nowrap">{e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</td>
-                            <td>{e.actor_email.clone()}</td>
+                            <td class="nowrap">{e.at.format("%Y-%m-%d").to_string()}<br/><span class="muted">{e.at.format("%H:%M:%S UTC").to_string()}</span></td>
+                            <td>{e.actor_email.clone()}<br/><span class="muted small">{format!("from {}", e.source)}</span></td>
                             <td><code>{e.action.clone()}</code></td>
                             <td>{e.target_name.clone()}</td>
-                            <td><code class="summary">{e.summary.clone()}</code></td>
-                            <td>{e.source.clone()}</td>
+                            <td>
+                                <ul class="changes">
+                                    {describe(&e.summary).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                                </ul>
+                            </td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -125,5 +127,80 @@ fn AuditTable(page: Page<AuditEvent>) -> impl IntoView {
                 {(current < pages).then(|| view! { <a class="button small" href=link(current + 1)>"Older →"</a> })}
             </nav>
         })}
+    }
+}
+
+/// A summary `{"before": {…}, "after": {…}}` as lines: `field: old → new` for what
+/// changed, `field: value` for what was created or deleted.
+pub fn describe(summary: &str) -> Vec<String> {
+    use serde_json::Value;
+    fn show(v: &Value) -> String {
+        let text = match v {
+            Value::String(s) if s.is_empty() => "(empty)".to_string(),
+            Value::String(s) => s.clone(),
+            Value::Null => "(none)".to_string(),
+            Value::Object(m) if m.is_empty() => "(none)".to_string(),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}:{}",
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        if text.chars().count() > 60 {
+            format!("{}…", text.chars().take(60).collect::<String>())
+        } else {
+            text
+        }
+    }
+    let Ok(v) = serde_json::from_str::<Value>(summary) else {
+        return vec![summary.chars().take(120).collect()];
+    };
+    let empty = serde_json::Map::new();
+    let before = v.get("before").and_then(Value::as_object);
+    let after = v.get("after").and_then(Value::as_object);
+    let mut keys: Vec<&String> = before
+        .unwrap_or(&empty)
+        .keys()
+        .chain(after.unwrap_or(&empty).keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for k in keys {
+        let b = before.and_then(|m| m.get(k));
+        let a = after.and_then(|m| m.get(k));
+        match (b, a) {
+            (Some(b), Some(a)) if b != a => out.push(format!("{k}: {} → {}", show(b), show(a))),
+            (Some(_), Some(_)) => {}
+            (Some(x), None) | (None, Some(x)) => out.push(format!("{k}: {}", show(x))),
+            (None, None) => {}
+        }
+    }
+    if out.is_empty() && (before.is_some() || after.is_some()) {
+        out.push("no field changed".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn summaries_read_as_changes() {
+        let s = r#"{"before":{"name":"a","status":"published"},"after":{"name":"b","status":"published"}}"#;
+        assert_eq!(super::describe(s), ["name: a → b"]);
+        let s = r#"{"after":{"labels":{"team":"x"},"description":""}}"#;
+        assert_eq!(
+            super::describe(s),
+            ["description: (empty)", "labels: team:x"]
+        );
+        assert!(super::describe("{}").is_empty());
     }
 }
