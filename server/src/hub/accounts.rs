@@ -1,39 +1,18 @@
-//! Users, sessions and personal API tokens.
+//! Users: the first admin, sign-in, password changes, and what admins do to users.
 
 use app::error::AppError;
-use app::model::auth::{check_password, check_token_name, normalize_email};
+use app::model::auth::{check_password, normalize_email};
 use app::model::*;
 use app::ports::{Result, SignedIn};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::*;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::{db_err, Hub};
-use crate::auth::secret::{self, TOKEN_PREFIX};
-use crate::store::{api_token, session, user};
-
-/// How long sessions last.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionPolicy {
-    /// A session unused for this long ends.
-    pub idle: Duration,
-    /// A session ends this long after sign-in, used or not.
-    pub absolute: Duration,
-}
-
-impl Default for SessionPolicy {
-    fn default() -> Self {
-        Self {
-            idle: Duration::hours(12),
-            absolute: Duration::days(7),
-        }
-    }
-}
-
-/// `last_seen_at` / `last_used_at` are written at most this often.
-const TOUCH_EVERY_SECS: i64 = 60;
+use crate::auth::secret;
+use crate::store::{api_token, user};
 
 fn user_dto(m: user::Model) -> User {
     User {
@@ -49,20 +28,6 @@ fn user_dto(m: user::Model) -> User {
 
 fn user_summary(m: &user::Model) -> serde_json::Value {
     json!({ "email": m.email, "role": m.role, "disabled": m.disabled })
-}
-
-fn token_dto(m: api_token::Model, email: &str) -> ApiToken {
-    ApiToken {
-        id: m.id,
-        user_id: m.user_id,
-        user_email: email.to_string(),
-        name: m.name,
-        role: Role::parse(&m.role).unwrap_or_default(),
-        prefix: m.prefix,
-        created_at: m.created_at,
-        expires_at: m.expires_at,
-        last_used_at: m.last_used_at,
-    }
 }
 
 /// Runs argon2 off the async workers.
@@ -93,7 +58,7 @@ fn wrong_credentials() -> AppError {
 }
 
 impl Hub {
-    async fn find_user<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<user::Model> {
+    pub(super) async fn find_user<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<user::Model> {
         user::Entity::find_by_id(id)
             .one(db)
             .await
@@ -101,7 +66,7 @@ impl Hub {
             .ok_or_else(|| AppError::not_found(format!("No user with id \"{id}\".")))
     }
 
-    async fn find_user_by_email<C: ConnectionTrait>(
+    pub(super) async fn find_user_by_email<C: ConnectionTrait>(
         db: &C,
         email: &str,
     ) -> Result<Option<user::Model>> {
@@ -110,146 +75,6 @@ impl Hub {
             .one(db)
             .await
             .map_err(db_err)
-    }
-
-    /// Opens a session for `user_id`; returns the cookie secret.
-    async fn open_session<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        user_id: Uuid,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<String> {
-        let secret = secret::random_secret();
-        session::ActiveModel {
-            id_hash: Set(secret::sha256_hex(&secret)),
-            user_id: Set(user_id),
-            created_at: Set(now),
-            last_seen_at: Set(now),
-            expires_at: Set(now + self.sessions.absolute),
-            source: Set(source.chars().take(64).collect()),
-        }
-        .insert(db)
-        .await
-        .map_err(db_err)?;
-        Ok(secret)
-    }
-
-    async fn end_sessions_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<()> {
-        session::Entity::delete_many()
-            .filter(session::Column::UserId.eq(user_id))
-            .exec(db)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    /// The actor behind a session cookie, or `None` when the session is unknown,
-    /// expired (idle or absolute) or its user is disabled. Expired sessions are removed.
-    pub async fn authenticate_session(
-        &self,
-        cookie_secret: &str,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Actor>> {
-        let id_hash = secret::sha256_hex(cookie_secret);
-        let Some(s) = session::Entity::find_by_id(id_hash.clone())
-            .one(&self.db)
-            .await
-            .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        let expired = now >= s.expires_at || now - s.last_seen_at >= self.sessions.idle;
-        let user = if expired {
-            None
-        } else {
-            user::Entity::find_by_id(s.user_id)
-                .one(&self.db)
-                .await
-                .map_err(db_err)?
-                .filter(|u| !u.disabled)
-        };
-        let Some(user) = user else {
-            session::Entity::delete_by_id(id_hash)
-                .exec(&self.db)
-                .await
-                .map_err(db_err)?;
-            return Ok(None);
-        };
-        if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
-            session::Entity::update_many()
-                .col_expr(
-                    session::Column::LastSeenAt,
-                    sea_orm::sea_query::Expr::value(now),
-                )
-                .filter(session::Column::IdHash.eq(id_hash.clone()))
-                .exec(&self.db)
-                .await
-                .map_err(db_err)?;
-        }
-        Ok(Some(Actor {
-            user_id: Some(user.id),
-            role: Role::parse(&user.role).unwrap_or_default(),
-            email: user.email,
-            credential: Credential::Session(id_hash),
-            source: source.to_string(),
-        }))
-    }
-
-    /// The actor behind an API token, or `None` when it is unknown, expired, revoked
-    /// or its user is disabled. The role in force is the lower of the token's and the
-    /// owner's current role.
-    pub async fn authenticate_token(
-        &self,
-        token: &str,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Actor>> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        let Some(t) = api_token::Entity::find()
-            .filter(api_token::Column::SecretHash.eq(secret::sha256_hex(token)))
-            .one(&self.db)
-            .await
-            .map_err(db_err)?
-        else {
-            return Ok(None);
-        };
-        if t.expires_at.is_some_and(|e| now >= e) {
-            return Ok(None);
-        }
-        let Some(user) = user::Entity::find_by_id(t.user_id)
-            .one(&self.db)
-            .await
-            .map_err(db_err)?
-            .filter(|u| !u.disabled)
-        else {
-            return Ok(None);
-        };
-        if t.last_used_at
-            .is_none_or(|l| (now - l).num_seconds() >= TOUCH_EVERY_SECS)
-        {
-            api_token::Entity::update_many()
-                .col_expr(
-                    api_token::Column::LastUsedAt,
-                    sea_orm::sea_query::Expr::value(Some(now)),
-                )
-                .filter(api_token::Column::Id.eq(t.id))
-                .exec(&self.db)
-                .await
-                .map_err(db_err)?;
-        }
-        let owner_role = Role::parse(&user.role).unwrap_or_default();
-        let token_role = Role::parse(&t.role).unwrap_or_default();
-        Ok(Some(Actor {
-            user_id: Some(user.id),
-            email: user.email,
-            role: owner_role.min(token_role),
-            credential: Credential::Token(t.id),
-            source: source.to_string(),
-        }))
     }
 
     pub(super) async fn any_user(&self) -> Result<bool> {
@@ -405,17 +230,7 @@ impl Hub {
         })
     }
 
-    pub(super) async fn sign_out(&self, actor: &Actor) -> Result<()> {
-        if let Credential::Session(id_hash) = &actor.credential {
-            session::Entity::delete_by_id(id_hash.clone())
-                .exec(&self.db)
-                .await
-                .map_err(db_err)?;
-        }
-        Ok(())
-    }
-
-    fn own_id(actor: &Actor) -> Result<Uuid> {
+    pub(super) fn own_id(actor: &Actor) -> Result<Uuid> {
         actor
             .user_id
             .ok_or_else(|| AppError::bad_request("The console has no account of its own."))
@@ -598,131 +413,6 @@ impl Hub {
         txn.commit().await.map_err(db_err)
     }
 
-    pub(super) async fn tokens(&self, owner: Option<Uuid>) -> Result<Vec<ApiToken>> {
-        let mut q = api_token::Entity::find();
-        if let Some(id) = owner {
-            q = q.filter(api_token::Column::UserId.eq(id));
-        }
-        let rows = q
-            .order_by_desc(api_token::Column::CreatedAt)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        let users: std::collections::HashMap<Uuid, String> = user::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(db_err)?
-            .into_iter()
-            .map(|u| (u.id, u.email))
-            .collect();
-        Ok(rows
-            .into_iter()
-            .map(|t| {
-                let email = users.get(&t.user_id).cloned().unwrap_or_default();
-                token_dto(t, &email)
-            })
-            .collect())
-    }
-
-    pub(super) async fn add_token(
-        &self,
-        actor: &Actor,
-        input: NewApiToken,
-    ) -> Result<CreatedApiToken> {
-        let owner_id = Self::own_id(actor)?;
-        let name = input.name.trim().to_string();
-        check_token_name("name", &name)?;
-        let owner = Self::find_user(&self.db, owner_id).await?;
-        let owner_role = Role::parse(&owner.role).unwrap_or_default();
-        // A token can't exceed its creator's role in force (a token making tokens
-        // can't raise itself).
-        let ceiling = owner_role.min(actor.role);
-        let role = input.role.unwrap_or(ceiling);
-        if role > ceiling {
-            return Err(AppError::validation(
-                "role",
-                format!("A token's role can be at most yours ({}).", ceiling.label()),
-            ));
-        }
-        let now = Utc::now();
-        let expires_at = match input.expires_in_days {
-            None | Some(0) => None,
-            Some(d) if d <= 3650 => Some(now + Duration::days(i64::from(d))),
-            Some(_) => {
-                return Err(AppError::validation(
-                    "expires_in_days",
-                    "A token expires in 1 to 3650 days (or never: leave it empty).",
-                ))
-            }
-        };
-        let secret = format!("{TOKEN_PREFIX}{}", secret::random_secret());
-        let prefix: String = secret.chars().take(10).collect();
-        let (_writing, txn) = self.write_txn().await?;
-        let m = api_token::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            user_id: Set(owner_id),
-            name: Set(name),
-            role: Set(role.as_str().into()),
-            secret_hash: Set(secret::sha256_hex(&secret)),
-            prefix: Set(prefix),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-            last_used_at: Set(None),
-        }
-        .insert(&txn)
-        .await
-        .map_err(db_err)?;
-        audit::record(
-            &txn,
-            actor,
-            Change {
-                action: "api_token.create",
-                target_type: "api_token",
-                target_id: m.id.to_string(),
-                target_name: m.name.clone(),
-                before: None,
-                after: Some(
-                    json!({ "name": m.name, "role": m.role, "owner": owner.email,
-                    "expires_at": m.expires_at }),
-                ),
-            },
-        )
-        .await?;
-        txn.commit().await.map_err(db_err)?;
-        Ok(CreatedApiToken {
-            token: token_dto(m, &owner.email),
-            secret,
-        })
-    }
-
-    pub(super) async fn remove_token(&self, actor: &Actor, id: Uuid) -> Result<()> {
-        let (_writing, txn) = self.write_txn().await?;
-        let t = api_token::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(db_err)?
-            .filter(|t| Some(t.user_id) == actor.user_id || actor.can(Permission::Administer))
-            .ok_or_else(|| AppError::not_found(format!("No API token with id \"{id}\".")))?;
-        api_token::Entity::delete_by_id(id)
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        audit::record(
-            &txn,
-            actor,
-            Change {
-                action: "api_token.revoke",
-                target_type: "api_token",
-                target_id: id.to_string(),
-                target_name: t.name.clone(),
-                before: Some(json!({ "name": t.name, "role": t.role })),
-                after: None,
-            },
-        )
-        .await?;
-        txn.commit().await.map_err(db_err)
-    }
-
     /// For `portico admin create-user`: a user made on the server's console.
     pub async fn console_create_user(
         &self,
@@ -739,39 +429,5 @@ impl Hub {
             },
         )
         .await
-    }
-
-    /// For `portico admin create-token`: a token for an existing user, printed once.
-    pub async fn console_create_token(
-        &self,
-        email: &str,
-        input: NewApiToken,
-    ) -> Result<CreatedApiToken> {
-        let email = normalize_email("email", email)?;
-        let user = Self::find_user_by_email(&self.db, &email)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("No user with the email \"{email}\".")))?;
-        let actor = Actor {
-            user_id: Some(user.id),
-            email: user.email.clone(),
-            role: Role::parse(&user.role).unwrap_or_default(),
-            credential: Credential::Console,
-            source: "console".into(),
-        };
-        self.add_token(&actor, input).await
-    }
-
-    /// Removes expired sessions (run now and then).
-    pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        let res = session::Entity::delete_many()
-            .filter(
-                Condition::any()
-                    .add(session::Column::ExpiresAt.lte(now))
-                    .add(session::Column::LastSeenAt.lte(now - self.sessions.idle)),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(res.rows_affected)
     }
 }

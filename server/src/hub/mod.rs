@@ -5,6 +5,8 @@ mod accounts;
 pub(crate) mod audit;
 mod packages;
 mod runtime_groups;
+mod sessions;
+mod tokens;
 mod versions;
 
 use app::error::AppError;
@@ -19,8 +21,8 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-pub use accounts::SessionPolicy;
 pub use runtime_groups::DEFAULT_GROUP;
+pub use sessions::SessionPolicy;
 
 use crate::auth::throttle::Throttle;
 
