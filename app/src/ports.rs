@@ -86,6 +86,26 @@ pub trait Catalog: Send + Sync + 'static {
         patch: ServiceVersionPatch,
     ) -> Result<ServiceVersion>;
     async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()>;
+
+    // Documentation pages of a package (`package`: id or key; `document`: id or slug)
+    /// Every page of the package, without content, in tree order.
+    async fn list_documents(&self, actor: &Actor, package: &str) -> Result<Vec<Document>>;
+    async fn get_document(&self, actor: &Actor, package: &str, document: &str) -> Result<Document>;
+    async fn create_document(
+        &self,
+        actor: &Actor,
+        package: &str,
+        input: NewDocument,
+    ) -> Result<Document>;
+    async fn update_document(
+        &self,
+        actor: &Actor,
+        package: &str,
+        document: &str,
+        patch: DocumentPatch,
+    ) -> Result<Document>;
+    /// Refused while other pages sit under it.
+    async fn delete_document(&self, actor: &Actor, package: &str, document: &str) -> Result<()>;
 }
 
 /// Accounts, sessions, tokens and the audit log.

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_catalog;
 mod m20261128_000002_accounts;
+mod m20261128_000003_documents;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_catalog::Migration),
             Box::new(m20261128_000002_accounts::Migration),
+            Box::new(m20261128_000003_documents::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! rules both sides run.
 
 pub mod auth;
+pub mod docs;
 mod types;
 pub mod validate;
 
@@ -15,4 +16,5 @@ pub use auth::{
     Actor, ApiToken, AuditEvent, AuditQuery, CreatedApiToken, Credential, Me, NewApiToken, NewUser,
     Permission, Role, User, UserPatch,
 };
+pub use docs::{Document, DocumentPatch, NewDocument, RenderedDocument};
 pub use types::*;

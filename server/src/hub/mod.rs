@@ -3,6 +3,7 @@
 
 mod accounts;
 pub(crate) mod audit;
+mod documents;
 mod packages;
 mod runtime_groups;
 mod sessions;
@@ -219,6 +220,38 @@ impl Catalog for Hub {
     async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()> {
         actor.require(Permission::EditCatalog)?;
         self.remove_version(actor, package, version_id).await
+    }
+
+    async fn list_documents(&self, actor: &Actor, package: &str) -> Result<Vec<Document>> {
+        actor.require(Permission::Read)?;
+        self.documents(package).await
+    }
+    async fn get_document(&self, actor: &Actor, package: &str, document: &str) -> Result<Document> {
+        actor.require(Permission::Read)?;
+        self.document(package, document).await
+    }
+    async fn create_document(
+        &self,
+        actor: &Actor,
+        package: &str,
+        input: NewDocument,
+    ) -> Result<Document> {
+        actor.require(Permission::EditCatalog)?;
+        self.insert_document(actor, package, input).await
+    }
+    async fn update_document(
+        &self,
+        actor: &Actor,
+        package: &str,
+        document: &str,
+        patch: DocumentPatch,
+    ) -> Result<Document> {
+        actor.require(Permission::EditCatalog)?;
+        self.patch_document(actor, package, document, patch).await
+    }
+    async fn delete_document(&self, actor: &Actor, package: &str, document: &str) -> Result<()> {
+        actor.require(Permission::EditCatalog)?;
+        self.remove_document(actor, package, document).await
     }
 }
 

@@ -310,6 +310,7 @@ impl Hub {
             .exec(&txn)
             .await
             .map_err(db_err)?;
+        Self::remove_documents_of(&txn, current.id).await?;
         package_label::Entity::delete_many()
             .filter(package_label::Column::PackageId.eq(current.id))
             .exec(&txn)

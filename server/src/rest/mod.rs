@@ -2,6 +2,7 @@
 //! same `Catalog` port as the UI's server functions, and shape the answer.
 
 mod accounts;
+mod documents;
 mod openapi;
 mod packages;
 mod runtime_groups;
@@ -62,6 +63,12 @@ pub fn api() -> OpenApiRouter<RestState> {
         .routes(routes!(packages::get, packages::update, packages::delete))
         .routes(routes!(versions::list, versions::create))
         .routes(routes!(versions::get, versions::update, versions::delete))
+        .routes(routes!(documents::list, documents::create))
+        .routes(routes!(
+            documents::get,
+            documents::update,
+            documents::delete
+        ))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user, accounts::delete_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))

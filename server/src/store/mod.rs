@@ -2,6 +2,7 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod document;
 pub mod package_label;
 pub mod runtime_group;
 pub mod service_package;

@@ -1,0 +1,3 @@
+//! Documentation: Markdown rendering (and, later, API spec parsing and rendering).
+
+pub mod markdown;
