@@ -104,6 +104,8 @@ pub trait Catalog: Send + Sync + 'static {
         document: &str,
         patch: DocumentPatch,
     ) -> Result<Document>;
+    /// Markdown to safe HTML (raw HTML shown as text, dangerous URLs dropped).
+    fn render_markdown(&self, markdown: &str) -> String;
     /// Refused while other pages sit under it.
     async fn delete_document(&self, actor: &Actor, package: &str, document: &str) -> Result<()>;
 }

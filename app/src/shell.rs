@@ -79,6 +79,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/service-hub") view=HubPage ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub/new") view=NewPackagePage ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub/:key") view=PackagePage ssr=SsrMode::Async/>
+                        <Route path=path!("/service-hub/:key/docs/new") view=NewDocPage ssr=SsrMode::Async/>
+                        <Route path=path!("/service-hub/:key/docs/:slug") view=DocPage ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub/:key/versions/new") view=NewVersionPage ssr=SsrMode::Async/>
                         <Route path=path!("/service-hub/:key/versions/:version_id") view=VersionPage ssr=SsrMode::Async/>
                         <Route path=path!("/runtime-groups") view=RuntimeGroupsPage ssr=SsrMode::Async/>

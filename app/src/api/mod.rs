@@ -2,11 +2,13 @@
 //! Endpoints are pinned so their URLs are stable: `/rpc/<area>/<name>`.
 
 mod auth;
+mod docs;
 mod packages;
 mod runtime_groups;
 mod versions;
 
 pub use auth::*;
+pub use docs::*;
 pub use packages::*;
 pub use runtime_groups::*;
 pub use versions::*;

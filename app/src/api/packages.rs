@@ -142,10 +142,14 @@ pub async fn load_package_dashboard(
         .await?
         .data;
     let runtime_groups = catalog.list_runtime_groups(&actor).await?;
+    let documents = catalog
+        .list_documents(&actor, &package.id.to_string())
+        .await?;
     Ok(PackageDashboard {
         package,
         versions,
         runtime_groups,
+        documents,
     })
 }
 

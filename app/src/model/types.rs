@@ -287,6 +287,8 @@ pub struct PackageDashboard {
     pub package: ServicePackage,
     pub versions: Vec<ServiceVersion>,
     pub runtime_groups: Vec<RuntimeGroup>,
+    /// Documentation pages, in tree order, without content.
+    pub documents: Vec<crate::model::Document>,
 }
 
 /// What the runtime group detail page shows.

@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod auth;
+mod docs;
 mod hub;
 mod not_found;
 mod package;
@@ -13,6 +14,7 @@ mod version;
 pub use account::AccountPage;
 pub use audit::AuditPage;
 pub use auth::{LoginPage, SetupPage};
+pub use docs::{DocPage, DocsCard, NewDocPage};
 pub use hub::HubPage;
 pub use not_found::NotFound;
 pub use package::{NewPackagePage, PackagePage};

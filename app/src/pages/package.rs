@@ -106,6 +106,7 @@ fn Dashboard(
         package,
         versions,
         runtime_groups,
+        documents,
     } = data;
     let update_error = action_error(update);
     let delete_error = action_error(delete);
@@ -201,6 +202,8 @@ fn Dashboard(
                 view! { <VersionTable versions package_id=id_table set_status/> }.into_any()
             }}
         </section>
+
+        <super::DocsCard package=package.clone() pages=documents/>
 
         {editor.then(|| view! {
         <section class="card" id="edit" aria-labelledby="edit-title">

@@ -222,6 +222,9 @@ impl Catalog for Hub {
         self.remove_version(actor, package, version_id).await
     }
 
+    fn render_markdown(&self, markdown: &str) -> String {
+        crate::docs::markdown::render(markdown)
+    }
     async fn list_documents(&self, actor: &Actor, package: &str) -> Result<Vec<Document>> {
         actor.require(Permission::Read)?;
         self.documents(package).await

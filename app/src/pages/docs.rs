@@ -1,0 +1,243 @@
+//! Documentation pages of a package: the list on the dashboard, a page with its
+//! rendered Markdown and (for editors) its edit form, and the new-page form.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::*;
+use crate::components::*;
+use crate::error::AppError;
+use crate::model::*;
+
+/// The documentation card on the package dashboard.
+#[component]
+pub fn DocsCard(package: ServicePackage, pages: Vec<Document>) -> impl IntoView {
+    let editor = can(Permission::EditCatalog);
+    let new_href = format!("/service-hub/{}/docs/new", package.key);
+    let d = depths(&pages);
+    view! {
+        <section class="card" id="docs" aria-labelledby="docs-title">
+            <div class="section-head title-row">
+                <h2 id="docs-title">"Documentation"</h2>
+                {editor.then(|| view! { <a class="button small" href=new_href.clone()>"+ New page"</a> })}
+            </div>
+            {if pages.is_empty() {
+                view! { <p class="muted">"No documentation pages yet. Write Markdown here, or push it from CI with the REST API."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="doc-tree">
+                        {pages.into_iter().zip(d).map(|(p, depth)| view! {
+                            <li class=format!("depth-{}", depth.min(4))>
+                                <a href=format!("/service-hub/{}/docs/{}", package.key, p.slug)>{p.title.clone()}</a>
+                                {(!p.published).then(|| view! { <span class="badge badge-unpublished">"Draft"</span> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The title, slug, parent, published and content fields.
+#[component]
+fn DocFields(
+    error: FormError,
+    pages: Vec<Document>,
+    #[prop(optional)] initial: Option<Document>,
+) -> impl IntoView {
+    let (title, slug, parent, published, content, me) = initial
+        .map(|d| {
+            (
+                d.title,
+                d.slug,
+                d.parent_id,
+                d.published,
+                d.content,
+                Some(d.id),
+            )
+        })
+        .unwrap_or_default();
+    let d = depths(&pages);
+    view! {
+        <TextField label="Title" name="title" value=title required=true error=error/>
+        <TextField label="Slug" name="slug" value=slug error=error
+            hint="Lower-case letters, digits and dashes; the page's address. Made from the title when empty."/>
+        <div class="field">
+            <label for="doc-parent">"Under"</label>
+            <select id="doc-parent" name="parent_id">
+                <option value="">"(top level)"</option>
+                {pages.into_iter().zip(d).filter(|(p, _)| Some(p.id) != me).map(|(p, depth)| {
+                    let selected = Some(p.id) == parent;
+                    view! { <option value=p.id.to_string() selected=selected>{format!("{}{}", "— ".repeat(depth), p.title)}</option> }
+                }).collect_view()}
+            </select>
+            <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("parent_id")).map(|e| e.message().to_string())}</p>
+        </div>
+        <label class="check"><input type="checkbox" name="published" checked=published/>" Published (shown in the Dev Portal when the package is)"</label>
+        <div class="field">
+            <label for="doc-content">"Content (Markdown)"</label>
+            <textarea id="doc-content" name="content" rows="18" class="markdown-input">{content}</textarea>
+            <p class="hint">"GitHub-flavoured Markdown: tables, task lists, ~~strikethrough~~, footnotes, autolinks. Raw HTML is shown as text."</p>
+            <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("content")).map(|e| e.message().to_string())}</p>
+        </div>
+        <FormAlert error=error fields=&["title", "slug", "parent_id", "content"]/>
+    }
+}
+
+/// `/service-hub/{key}/docs/new`
+#[component]
+pub fn NewDocPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(
+        move || params.read().get("key").unwrap_or_default(),
+        |key| load_docs(key, None),
+    );
+    let create = ServerAction::<CreateDocument>::new();
+    let error = action_error(create);
+    view! {
+        <Gate action=Permission::EditCatalog>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(v) => {
+                            let base = format!("/service-hub/{}", v.package.key);
+                            view! {
+                                <Title text=format!("New page · {}", v.package.display_name)/>
+                                <PageHeader
+                                    crumbs=vec![
+                                        ("Service Hub".into(), "/service-hub".into()),
+                                        (v.package.display_name.clone(), base.clone()),
+                                        ("New documentation page".into(), String::new()),
+                                    ]
+                                    title="New documentation page"
+                                />
+                                <section class="card form-card wide">
+                                    <ActionForm action=create>
+                                        <input type="hidden" name="package_id" value=v.package.id.to_string()/>
+                                        <DocFields error=error pages=v.pages/>
+                                        <div class="form-actions">
+                                            <button type="submit" class="button primary">"Create page"</button>
+                                            <a class="button" href=base>"Cancel"</a>
+                                        </div>
+                                    </ActionForm>
+                                </section>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Gate>
+    }
+}
+
+/// `/service-hub/{key}/docs/{slug}`
+#[component]
+pub fn DocPage() -> impl IntoView {
+    let params = use_params_map();
+    let update = ServerAction::<UpdateDocument>::new();
+    let delete = ServerAction::<DeleteDocument>::new();
+    let data = Resource::new(
+        move || {
+            let p = params.read();
+            (
+                p.get("key").unwrap_or_default(),
+                p.get("slug").unwrap_or_default(),
+                update.version().get(),
+            )
+        },
+        |(key, slug, _)| load_docs(key, Some(slug)),
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => view! { <DocView view=v update delete/> }.into_any(),
+                    Err(e) => view! { <Title text="Error"/><ErrorView error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DocView(
+    view: DocsView,
+    update: ServerAction<UpdateDocument>,
+    delete: ServerAction<DeleteDocument>,
+) -> impl IntoView {
+    let DocsView {
+        package,
+        pages,
+        page,
+        html,
+    } = view;
+    let Some(page) = page else {
+        return view! { <ErrorView error=AppError::not_found("No such page.")/> }.into_any();
+    };
+    let editor = can(Permission::EditCatalog);
+    let update_error = action_error(update);
+    let delete_error = action_error(delete);
+    let base = format!("/service-hub/{}", package.key);
+    let d = depths(&pages);
+    let current = page.id;
+    let nav = pages.clone();
+    let package_id = package.id.to_string();
+    let package_id2 = package_id.clone();
+    let page_edit = page.clone();
+    let doc_id = page.id.to_string();
+    let doc_id2 = doc_id.clone();
+    view! {
+        <Title text=format!("{} · {}", page.title, package.display_name)/>
+        <PageHeader
+            crumbs=vec![
+                ("Service Hub".into(), "/service-hub".into()),
+                (package.display_name.clone(), base.clone()),
+                (page.title.clone(), String::new()),
+            ]
+            title=page.title.clone()
+        >
+            {(!page.published).then(|| view! { <span class="badge badge-unpublished">"Draft"</span> })}
+        </PageHeader>
+        <div class="doc-layout">
+            <nav class="card doc-nav" aria-label="Documentation pages">
+                <ul class="doc-tree">
+                    {nav.into_iter().zip(d).map(|(p, depth)| {
+                        let here = p.id == current;
+                        view! {
+                            <li class=format!("depth-{}", depth.min(4))>
+                                <a href=format!("{base}/docs/{}", p.slug) aria-current=here.then_some("page")>{p.title.clone()}</a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </nav>
+            <article class="card markdown" inner_html=html></article>
+        </div>
+        {editor.then(|| view! {
+            <section class="card" aria-labelledby="doc-edit-title">
+                <details open=move || update_error.get().is_some()>
+                    <summary><h2 id="doc-edit-title">"Edit page"</h2></summary>
+                    <ActionForm action=update>
+                        <input type="hidden" name="package_id" value=package_id.clone()/>
+                        <input type="hidden" name="id" value=doc_id.clone()/>
+                        <DocFields error=update_error pages=pages.clone() initial=page_edit.clone()/>
+                        <div class="form-actions"><button type="submit" class="button primary">"Save page"</button></div>
+                    </ActionForm>
+                </details>
+            </section>
+            <section class="card danger-zone" aria-labelledby="doc-delete-title">
+                <h2 id="doc-delete-title">"Delete page"</h2>
+                <ActionForm action=delete>
+                    <input type="hidden" name="package_id" value=package_id2.clone()/>
+                    <input type="hidden" name="id" value=doc_id2.clone()/>
+                    <FormAlert error=delete_error fields=&[]/>
+                    <button type="submit" class="button danger">"Delete this page"</button>
+                </ActionForm>
+            </section>
+        })}
+    }
+    .into_any()
+}
