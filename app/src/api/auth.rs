@@ -44,6 +44,19 @@ pub fn is_https(headers: &http::HeaderMap) -> bool {
         || h("forwarded").is_some_and(|v| v.contains("proto=https"))
 }
 
+/// The value of the cookie `name` in a request's headers.
+#[cfg(feature = "ssr")]
+pub fn request_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
 /// Sets (or, with `None`, removes) the session cookie on the response.
 #[cfg(feature = "ssr")]
 fn set_session_cookie(secret: Option<&str>) {
@@ -133,14 +146,9 @@ pub async fn my_tokens() -> Result<AccountTokens, AppError> {
     let actor = crate::ports::actor()?;
     let tokens = crate::ports::accounts()?.list_tokens(&actor, false).await?;
     let new_secret = crate::ports::request_parts().and_then(|p| {
-        p.headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .find(|(k, v)| *k == NEW_TOKEN_COOKIE && !v.is_empty())
-            .map(|(_, v)| v.to_string())
+        request_cookie(&p.headers, NEW_TOKEN_COOKIE)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
     });
     if new_secret.is_some() {
         set_cookie(&format!(

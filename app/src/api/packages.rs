@@ -79,7 +79,7 @@ pub async fn hub_packages(
 
 #[cfg(feature = "ssr")]
 fn remembered_view(asked: Option<&str>) -> HubView {
-    use http::header::{COOKIE, SET_COOKIE};
+    use http::header::SET_COOKIE;
     if let Some(view) = asked.and_then(HubView::parse) {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(v) = http::HeaderValue::from_str(&format!(
@@ -91,17 +91,9 @@ fn remembered_view(asked: Option<&str>) -> HubView {
         }
         return view;
     }
-    use_context::<http::request::Parts>()
+    crate::ports::request_parts()
         .and_then(|parts| {
-            parts
-                .headers
-                .get_all(COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(';'))
-                .filter_map(|c| c.trim().split_once('='))
-                .find(|(k, _)| *k == HUB_VIEW_COOKIE)
-                .and_then(|(_, v)| HubView::parse(v))
+            super::request_cookie(&parts.headers, HUB_VIEW_COOKIE).and_then(HubView::parse)
         })
         .unwrap_or_default()
 }

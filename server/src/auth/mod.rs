@@ -77,19 +77,7 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&s
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The value of a cookie in the request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-pub use app::api::{is_https, session_cookie, SESSION_COOKIE};
+pub use app::api::{is_https, request_cookie, session_cookie, SESSION_COOKIE};
 
 fn client_address(req: &Request, settings: &AuthSettings) -> String {
     if settings.trust_forwarded {
@@ -204,7 +192,7 @@ pub async fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_string());
-    let cookie_secret = cookie(req.headers(), SESSION_COOKIE)
+    let cookie_secret = request_cookie(req.headers(), SESSION_COOKIE)
         .filter(|v| !v.is_empty())
         .map(str::to_string);
     let mut stale_cookie = false;

@@ -67,13 +67,6 @@ fn tree_order(rows: Vec<document::Model>) -> Vec<document::Model> {
 }
 
 impl Hub {
-    async fn package_row<C: ConnectionTrait>(
-        db: &C,
-        id_or_key: &str,
-    ) -> Result<service_package::Model> {
-        Self::find_package_row(db, id_or_key).await
-    }
-
     async fn find_document<C: ConnectionTrait>(
         db: &C,
         package: &service_package::Model,
@@ -161,7 +154,7 @@ impl Hub {
     }
 
     pub(super) async fn documents(&self, package: &str) -> Result<Vec<Document>> {
-        let pkg = Self::package_row(&self.db, package).await?;
+        let pkg = Self::find_package_row(&self.db, package).await?;
         let rows = document::Entity::find()
             .filter(document::Column::PackageId.eq(pkg.id))
             .all(&self.db)
@@ -177,7 +170,7 @@ impl Hub {
     }
 
     pub(super) async fn document(&self, package: &str, id_or_slug: &str) -> Result<Document> {
-        let pkg = Self::package_row(&self.db, package).await?;
+        let pkg = Self::find_package_row(&self.db, package).await?;
         Ok(to_dto(
             Self::find_document(&self.db, &pkg, id_or_slug).await?,
         ))
@@ -206,7 +199,7 @@ impl Hub {
             check_position("position", p)?;
         }
         let (_writing, txn) = self.write_txn().await?;
-        let pkg = Self::package_row(&txn, package).await?;
+        let pkg = Self::find_package_row(&txn, package).await?;
         Self::check_doc_slug_free(&txn, pkg.id, &slug, None).await?;
         if let Some(parent) = input.parent_id {
             Self::check_parent(&txn, pkg.id, parent, None).await?;
@@ -284,7 +277,7 @@ impl Hub {
             check_position("position", p)?;
         }
         let (_writing, txn) = self.write_txn().await?;
-        let pkg = Self::package_row(&txn, package).await?;
+        let pkg = Self::find_package_row(&txn, package).await?;
         let current = Self::find_document(&txn, &pkg, id_or_slug).await?;
         let mut row: document::ActiveModel = current.clone().into();
         if let Some(t) = patch.title {
@@ -338,7 +331,7 @@ impl Hub {
         id_or_slug: &str,
     ) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
-        let pkg = Self::package_row(&txn, package).await?;
+        let pkg = Self::find_package_row(&txn, package).await?;
         let current = Self::find_document(&txn, &pkg, id_or_slug).await?;
         let kids: Vec<String> = document::Entity::find()
             .select_only()
