@@ -11,7 +11,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools check unit e2e seed bench-hub
+.PHONY: run test tools check unit e2e seed bench-hub bench-portal bench-spec
 
 ## Installs what is missing; fast when everything is present.
 tools:
@@ -85,3 +85,11 @@ seed:
 ## Median server time of the Service Hub page over the seeded catalog (release build).
 bench-hub:
 	server/benches/hub_page.sh
+
+## Median server time of the Dev Portal's pages over 1,000 published packages (release build).
+bench-portal:
+	server/benches/portal_page.sh
+
+## Parsing and rendering a generated 5 MB API spec (criterion, release build).
+bench-spec:
+	cargo bench -p server --bench spec_render

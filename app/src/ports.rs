@@ -108,6 +108,38 @@ pub trait Catalog: Send + Sync + 'static {
     fn render_markdown(&self, markdown: &str) -> String;
     /// Refused while other pages sit under it.
     async fn delete_document(&self, actor: &Actor, package: &str, document: &str) -> Result<()>;
+
+    // The API spec of a version (OpenAPI 3.0/3.1 or Swagger 2.0, YAML or JSON)
+    /// Validates and stores `text` as the version's spec, replacing any before.
+    async fn put_spec(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        text: String,
+    ) -> Result<ApiSpecInfo>;
+    async fn spec_info(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Option<ApiSpecInfo>>;
+    /// The reference, only operations of `tag` when given.
+    async fn spec_view(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        tag: Option<String>,
+    ) -> Result<Option<SpecView>>;
+    /// The original text, for download.
+    async fn spec_text(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<(ApiSpecInfo, String)>;
+    async fn delete_spec(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()>;
 }
 
 /// Accounts, sessions, tokens and the audit log.
@@ -144,6 +176,24 @@ pub trait Accounts: Send + Sync + 'static {
     async fn audit_events(&self, actor: &Actor, query: AuditQuery) -> Result<Page<AuditEvent>>;
 }
 
+/// The public Dev Portal: published packages only; anything unpublished answers
+/// exactly as something that does not exist (404).
+#[async_trait::async_trait]
+pub trait Portal: Send + Sync + 'static {
+    async fn portal_catalog(&self, query: PortalQuery) -> Result<PortalCatalog>;
+    /// A package with the version `version` (by name; the default one when absent)
+    /// and that version's spec reference (operations of `tag` only when given).
+    async fn portal_package(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        tag: Option<String>,
+    ) -> Result<PortalPackageView>;
+    async fn portal_document(&self, key: &str, slug: &str) -> Result<PortalDocView>;
+    /// The original spec text of a listed version.
+    async fn portal_spec_text(&self, key: &str, version: &str) -> Result<(ApiSpecInfo, String)>;
+}
+
 /// A session just opened: who, and the secret for the session cookie.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -154,6 +204,15 @@ pub struct SignedIn {
 /// What the server puts in the Leptos context.
 pub type CatalogRef = Arc<dyn Catalog>;
 pub type AccountsRef = Arc<dyn Accounts>;
+pub type PortalRef = Arc<dyn Portal>;
+
+/// The portal service from the Leptos context.
+pub fn portal() -> Result<PortalRef> {
+    leptos::prelude::use_context::<PortalRef>().ok_or_else(|| {
+        tracing::error!("Portal missing from the Leptos context");
+        AppError::internal()
+    })
+}
 
 /// The accounts service from the Leptos context.
 pub fn accounts() -> Result<AccountsRef> {

@@ -66,11 +66,29 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/portico.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Portico".to_string() } else { format!("{t} · Portico") }/>
         <Router>
-            <div class="layout">
+            <Frame/>
+        </Router>
+    }
+}
+
+/// The page frame: the dashboard's sidebar, or the portal's own (public) layout.
+#[component]
+fn Frame() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let in_portal = move || {
+        let p = location.pathname.get();
+        p == "/portal" || p.starts_with("/portal/")
+    };
+    view! {
+            <div class=move || if in_portal() { "layout portal-layout" } else { "layout" }>
                 <a class="skip-link" href="#main">"Skip to content"</a>
-                <Nav/>
+                {move || (!in_portal()).then(|| view! { <Nav/> })}
                 <main id="main" class="content">
                     <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("/portal") view=PortalCatalogPage ssr=SsrMode::Async/>
+                        <Route path=path!("/portal/services/:key") view=PortalPackagePage ssr=SsrMode::Async/>
+                        <Route path=path!("/portal/services/:key/versions/:version_name") view=PortalPackagePage ssr=SsrMode::Async/>
+                        <Route path=path!("/portal/services/:key/docs/:slug") view=PortalDocPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
@@ -89,7 +107,6 @@ pub fn App() -> impl IntoView {
                     </Routes>
                 </main>
             </div>
-        </Router>
     }
 }
 
@@ -109,7 +126,7 @@ fn Nav() -> impl IntoView {
                     <li><A href="/service-hub">"Service Hub"</A></li>
                     <li><A href="/runtime-groups">"Runtime Groups"</A></li>
                     <li><span class="nav-soon" title="Arrives with the analytics work">"Analytics"</span></li>
-                    <li><span class="nav-soon" title="Arrives with the documentation work">"Dev Portal"</span></li>
+                    <li><A href="/portal">"Dev Portal"</A></li>
                 </ul>
             })}
             {admin.then(|| view! {

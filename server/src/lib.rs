@@ -9,6 +9,7 @@ pub mod hub;
 pub mod rest;
 pub mod seed;
 pub mod store;
+pub mod uploads;
 pub mod web;
 
 use std::net::SocketAddr;

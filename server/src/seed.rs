@@ -23,7 +23,8 @@ const WORDS: [&str; 10] = [
 ];
 
 /// Creates `packages` packages with `versions` versions each (spread over the
-/// runtime groups, which are created when missing). Returns how many packages exist.
+/// runtime groups, which are created when missing), published to the Dev Portal.
+/// Returns how many packages exist.
 pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result<u64> {
     let console = Actor::console();
     let actor = &console;
@@ -71,6 +72,16 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
             Err(app::error::AppError::Conflict { .. }) => continue,
             Err(e) => anyhow::bail!("{e}"),
         };
+        hub.update_package(
+            actor,
+            &pkg.id.to_string(),
+            ServicePackagePatch {
+                published: Some(true),
+                ..ServicePackagePatch::default()
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         for v in 0..versions {
             let status = VersionStatus::ALL[(i + v) % 3];
             hub.create_version(

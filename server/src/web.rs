@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use app::ports::{AccountsRef, CatalogRef};
+use app::ports::{AccountsRef, CatalogRef, PortalRef};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -29,13 +29,15 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
         settings,
     };
     let catalog: CatalogRef = Arc::new(hub.clone());
-    let accounts: AccountsRef = Arc::new(hub);
+    let accounts: AccountsRef = Arc::new(hub.clone());
+    let portal: PortalRef = Arc::new(hub);
     let routes = generate_route_list(app::App);
     let context = {
         let catalog = catalog.clone();
         move || {
             provide_context(catalog.clone());
             provide_context(accounts.clone());
+            provide_context(portal.clone());
         }
     };
     let shell_options = options.clone();
@@ -44,6 +46,7 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
         // `/` leads to the Service Hub, with or without JavaScript.
         .route("/", get(|| async { Redirect::to("/service-hub") }))
         .merge(crate::rest::router(auth_state.hub.clone()))
+        .merge(crate::uploads::router(auth_state.hub.clone()))
         .leptos_routes_with_context(&options, routes, context.clone(), move || {
             app::shell(shell_options.clone())
         })
@@ -60,8 +63,9 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
         .with_state(options)
 }
 
-/// The largest form body a server function takes (descriptions are ≤ 10,000 characters).
-const MAX_FORM_BYTES: usize = 256 * 1024;
+/// The largest form body a server function takes: a Markdown page is at most 1 MB,
+/// and URL-encoding can triple it.
+const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// The largest form body echoed back in a redirect URL.
 const MAX_FORM_ECHO_BYTES: usize = 16 * 1024;
 

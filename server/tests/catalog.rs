@@ -427,6 +427,7 @@ async fn renaming_a_package_moves_its_key_and_labels_stay_filterable() {
                     display_name: Some("New Name".into()),
                     labels: Some(labels(&[("team", "b")])),
                     description: None,
+                    published: None,
                 },
             )
             .await

@@ -158,8 +158,40 @@ pub async fn my_tokens() -> Result<AccountTokens, AppError> {
     Ok(AccountTokens { tokens, new_secret })
 }
 
+/// An error of a form posted to a plain (non-server-function) handler, carried to the
+/// page it redirects to in a one-time cookie.
 #[cfg(feature = "ssr")]
-fn set_cookie(value: &str) {
+const FLASH_ERROR_COOKIE: &str = "portico_flash_error";
+
+/// The `Set-Cookie` value that carries `error` to the next page.
+#[cfg(feature = "ssr")]
+pub fn flash_error_cookie(error: &AppError) -> String {
+    use base64::Engine;
+    let json = serde_json::to_vec(error).unwrap_or_default();
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    format!("{FLASH_ERROR_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=120")
+}
+
+/// The error carried by the flash cookie, if any; clears the cookie.
+#[cfg(feature = "ssr")]
+pub(crate) fn take_flash_error() -> Option<AppError> {
+    use base64::Engine;
+    let value = crate::ports::request_parts().and_then(|p| {
+        request_cookie(&p.headers, FLASH_ERROR_COOKIE)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    })?;
+    set_cookie(&format!(
+        "{FLASH_ERROR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ));
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn set_cookie(value: &str) {
     if let (Some(res), Ok(v)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         http::HeaderValue::from_str(value),

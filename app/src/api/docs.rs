@@ -15,6 +15,8 @@ pub struct DocsView {
     pub page: Option<Document>,
     /// The page's content as safe HTML.
     pub html: String,
+    /// The error of the last `.md` upload (on the new-page form).
+    pub upload_error: Option<AppError>,
 }
 
 #[server(prefix = "/rpc", endpoint = "docs/view", input = leptos::server_fn::codec::GetUrl)]
@@ -32,11 +34,13 @@ pub async fn load_docs(key: String, slug: Option<String>) -> Result<DocsView, Ap
         }
         None => (None, String::new()),
     };
+    let upload_error = page.is_none().then(super::take_flash_error).flatten();
     Ok(DocsView {
         package,
         pages,
         page,
         html,
+        upload_error,
     })
 }
 

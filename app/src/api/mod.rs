@@ -4,13 +4,17 @@
 mod auth;
 mod docs;
 mod packages;
+mod portal;
 mod runtime_groups;
+mod specs;
 mod versions;
 
 pub use auth::*;
 pub use docs::*;
 pub use packages::*;
+pub use portal::*;
 pub use runtime_groups::*;
+pub use specs::*;
 pub use versions::*;
 
 use crate::error::AppError;

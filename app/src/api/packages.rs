@@ -184,6 +184,7 @@ pub async fn update_package(
                 display_name: Some(display_name),
                 description: Some(description.unwrap_or_default()),
                 labels: Some(labels),
+                published: None,
             },
         )
         .await?;

@@ -1,7 +1,9 @@
 //! Reusable views: page header, labels, badges, form fields, errors.
 
 mod fields;
+mod spec;
 pub use fields::*;
+pub use spec::*;
 
 use leptos::prelude::*;
 

@@ -76,6 +76,69 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// What is stored about a version's API spec (the text itself is served apart).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiSpecInfo {
+    pub version_id: Uuid,
+    /// `json` or `yaml`: the format it was uploaded in.
+    pub format: String,
+    /// The document's `openapi` or `swagger` value (`3.1.0`, `3.0.3`, `2.0`).
+    pub spec_version: String,
+    /// `info.title` and `info.version` of the spec.
+    pub title: String,
+    pub api_version: String,
+    /// Unresolved external `$ref`s, and anything else worth knowing.
+    pub warnings: Vec<String>,
+    /// Size of the original text in bytes.
+    pub size: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ApiSpecInfo {
+    /// The dialect as people say it: "OpenAPI 3.1.0" or "Swagger 2.0".
+    pub fn dialect(&self) -> String {
+        if self.spec_version.starts_with('2') {
+            format!("Swagger {}", self.spec_version)
+        } else {
+            format!("OpenAPI {}", self.spec_version)
+        }
+    }
+    /// The file name the download gets.
+    pub fn file_name(&self, package_key: &str, version_name: &str) -> String {
+        let base: String = format!("{package_key}-{version_name}")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!(
+            "{base}.{}",
+            if self.format == "json" {
+                "json"
+            } else {
+                "yaml"
+            }
+        )
+    }
+}
+
+/// A spec rendered as a reference, for the dashboard and the portal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecView {
+    pub info: ApiSpecInfo,
+    /// The reference as safe HTML (operations of `tag` only when one is chosen).
+    pub html: String,
+    /// Every tag of the spec, in order.
+    pub tags: Vec<String>,
+    pub tag: Option<String>,
+    pub operation_count: usize,
+}
+
 pub const DOC_TITLE_MAX: usize = 255;
 pub const DOC_SLUG_MAX: usize = 100;
 pub const DOC_POSITION_MAX: i32 = 1_000_000;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod portal;
 mod types;
 pub mod validate;
 
@@ -16,5 +17,6 @@ pub use auth::{
     Actor, ApiToken, AuditEvent, AuditQuery, CreatedApiToken, Credential, Me, NewApiToken, NewUser,
     Permission, Role, User, UserPatch,
 };
-pub use docs::{Document, DocumentPatch, NewDocument, RenderedDocument};
+pub use docs::{ApiSpecInfo, Document, DocumentPatch, NewDocument, RenderedDocument, SpecView};
+pub use portal::*;
 pub use types::*;

@@ -94,6 +94,8 @@ pub struct ServicePackage {
     pub versions_count: u64,
     /// Counts of versions per status, in the order of [`VersionStatus::ALL`].
     pub status_counts: StatusCounts,
+    /// Shown in the Dev Portal (with its Published and Deprecated versions).
+    pub published: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -147,6 +149,8 @@ pub struct ServicePackagePatch {
     pub description: Option<String>,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<BTreeMap<String, String>>))]
     pub labels: Option<Labels>,
+    /// Publish to the Dev Portal or unpublish (needs the Publisher role).
+    pub published: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -46,6 +46,9 @@ fn DocFields(
     error: FormError,
     pages: Vec<Document>,
     #[prop(optional)] initial: Option<Document>,
+    /// The saved content rendered, shown in the preview until the first edit.
+    #[prop(optional)]
+    preview_html: String,
 ) -> impl IntoView {
     let (title, slug, parent, published, content, me) = initial
         .map(|d| {
@@ -60,6 +63,30 @@ fn DocFields(
         })
         .unwrap_or_default();
     let d = depths(&pages);
+    let preview = RwSignal::new(preview_html);
+    let seq = StoredValue::new(0u64);
+    // Renders on the server (the same renderer as the saved page) 300 ms after typing stops.
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        let n = seq.get_value() + 1;
+        seq.set_value(n);
+        set_timeout(
+            move || {
+                // The form may be gone by now (saved, navigated away): then do nothing.
+                if seq.try_get_value() != Some(n) {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(html) = preview_markdown(text).await {
+                        if seq.try_get_value() == Some(n) {
+                            preview.try_set(html);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(300),
+        );
+    };
     view! {
         <TextField label="Title" name="title" value=title required=true error=error/>
         <TextField label="Slug" name="slug" value=slug error=error
@@ -76,13 +103,50 @@ fn DocFields(
             <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("parent_id")).map(|e| e.message().to_string())}</p>
         </div>
         <label class="check"><input type="checkbox" name="published" checked=published/>" Published (shown in the Dev Portal when the package is)"</label>
-        <div class="field">
-            <label for="doc-content">"Content (Markdown)"</label>
-            <textarea id="doc-content" name="content" rows="18" class="markdown-input">{content}</textarea>
-            <p class="hint">"GitHub-flavoured Markdown: tables, task lists, ~~strikethrough~~, footnotes, autolinks. Raw HTML is shown as text."</p>
-            <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("content")).map(|e| e.message().to_string())}</p>
+        <div class="editor-split">
+            <div class="field">
+                <label for="doc-content">"Content (Markdown)"</label>
+                <textarea id="doc-content" name="content" rows="18" class="markdown-input" on:input=on_input>{content}</textarea>
+                <p class="hint">"GitHub-flavoured Markdown: tables, task lists, ~~strikethrough~~, footnotes, autolinks, highlighted code blocks. Raw HTML is shown as text."</p>
+                <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("content")).map(|e| e.message().to_string())}</p>
+            </div>
+            <div class="field">
+                <span class="preview-label" id="doc-preview-label">"Preview"</span>
+                <div class="markdown preview" aria-labelledby="doc-preview-label" aria-live="polite" inner_html=move || preview.get()></div>
+                <p class="hint">"Updates as you type (with JavaScript); without it, save to see the page."</p>
+            </div>
         </div>
         <FormAlert error=error fields=&["title", "slug", "parent_id", "content"]/>
+    }
+}
+
+/// Markdown files as new pages (a plain multipart form: works without JavaScript).
+#[component]
+fn UploadDocsCard(action: String, pages: Vec<Document>, error: Option<AppError>) -> impl IntoView {
+    let d = depths(&pages);
+    view! {
+        <section class="card form-card wide" aria-labelledby="upload-docs-title">
+            <h2 id="upload-docs-title">"Or upload Markdown files"</h2>
+            <p class="muted">"Each .md file becomes a page: the title comes from its first # heading (else the file name), the slug from the file name."</p>
+            <form method="post" action=action enctype="multipart/form-data">
+                <div class="field">
+                    <label for="upload-files">"Markdown files"</label>
+                    <input id="upload-files" name="files" type="file" multiple=true accept=".md,.markdown,text/markdown"/>
+                </div>
+                <div class="field">
+                    <label for="upload-parent">"Under"</label>
+                    <select id="upload-parent" name="parent_id">
+                        <option value="">"(top level)"</option>
+                        {pages.into_iter().zip(d).map(|(p, depth)| view! {
+                            <option value=p.id.to_string()>{format!("{}{}", "— ".repeat(depth), p.title)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <label class="check"><input type="checkbox" name="published"/>" Published"</label>
+                {error.map(|e| view! { <p class="alert" role="alert" id="upload-error">{e.message().to_string()}</p> })}
+                <div class="form-actions"><button type="submit" class="button">"Upload"</button></div>
+            </form>
+        </section>
     }
 }
 
@@ -103,6 +167,9 @@ pub fn NewDocPage() -> impl IntoView {
                     match data.await {
                         Ok(v) => {
                             let base = format!("/service-hub/{}", v.package.key);
+                            let upload = format!("/upload/service-hub/{}/docs", v.package.key);
+                            let upload_pages = v.pages.clone();
+                            let upload_error = v.upload_error.clone();
                             view! {
                                 <Title text=format!("New page · {}", v.package.display_name)/>
                                 <PageHeader
@@ -123,6 +190,7 @@ pub fn NewDocPage() -> impl IntoView {
                                         </div>
                                     </ActionForm>
                                 </section>
+                                <UploadDocsCard action=upload pages=upload_pages error=upload_error/>
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorView error=e/> }.into_any(),
@@ -173,6 +241,7 @@ fn DocView(
         pages,
         page,
         html,
+        ..
     } = view;
     let Some(page) = page else {
         return view! { <ErrorView error=AppError::not_found("No such page.")/> }.into_any();
@@ -189,6 +258,7 @@ fn DocView(
     let page_edit = page.clone();
     let doc_id = page.id.to_string();
     let doc_id2 = doc_id.clone();
+    let html_preview = html.clone();
     view! {
         <Title text=format!("{} · {}", page.title, package.display_name)/>
         <PageHeader
@@ -223,7 +293,7 @@ fn DocView(
                     <ActionForm action=update>
                         <input type="hidden" name="package_id" value=package_id.clone()/>
                         <input type="hidden" name="id" value=doc_id.clone()/>
-                        <DocFields error=update_error pages=pages.clone() initial=page_edit.clone()/>
+                        <DocFields error=update_error pages=pages.clone() initial=page_edit.clone() preview_html=html_preview.clone()/>
                         <div class="form-actions"><button type="submit" class="button primary">"Save page"</button></div>
                     </ActionForm>
                 </details>

@@ -69,6 +69,7 @@ pub fn PackagePage() -> impl IntoView {
     let update = ServerAction::<UpdatePackage>::new();
     let delete = ServerAction::<DeletePackage>::new();
     let set_status = ServerAction::<SetVersionStatus>::new();
+    let publish = ServerAction::<SetPackagePublished>::new();
     let data = Resource::new(
         move || {
             let q = query.read();
@@ -77,7 +78,7 @@ pub fn PackagePage() -> impl IntoView {
                 q.get("q"),
                 q.get("runtime_group"),
                 q.get("status"),
-                set_status.version().get(),
+                (set_status.version().get(), publish.version().get()),
             )
         },
         |(key, q, rg, status, _)| load_package_dashboard(key, q, rg, status),
@@ -86,7 +87,7 @@ pub fn PackagePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Dashboard data=d update delete set_status/> }.into_any(),
+                    Ok(d) => view! { <Dashboard data=d update delete set_status publish/> }.into_any(),
                     Err(e) => view! { <Title text="Error"/><ErrorView error=e/> }.into_any(),
                 }
             })}
@@ -100,6 +101,7 @@ fn Dashboard(
     update: ServerAction<UpdatePackage>,
     delete: ServerAction<DeletePackage>,
     set_status: ServerAction<SetVersionStatus>,
+    publish: ServerAction<SetPackagePublished>,
 ) -> impl IntoView {
     let query = use_query_map();
     let PackageDashboard {
@@ -152,6 +154,7 @@ fn Dashboard(
             <p class="description">{if package.description.is_empty() { "No description yet.".to_string() } else { package.description.clone() }}</p>
             <LabelList labels=package.labels.clone()/>
         </section>
+        <PortalCard package=package.clone() publish/>
 
         <section class="card" aria-labelledby="versions-title">
             <div class="section-head">
@@ -295,5 +298,47 @@ fn VersionTable(
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Whether the package is in the Dev Portal, and the button that changes it.
+#[component]
+fn PortalCard(
+    package: ServicePackage,
+    publish: ServerAction<SetPackagePublished>,
+) -> impl IntoView {
+    let error = action_error(publish);
+    let publisher = can(Permission::Publish);
+    let portal_href = format!("/portal/services/{}", package.key);
+    let listed = package.status_counts.published + package.status_counts.deprecated;
+    view! {
+        <section class="card portal-card" aria-labelledby="portal-title">
+            <div class="section-head title-row">
+                <h2 id="portal-title">"Dev Portal"</h2>
+                {if package.published {
+                    view! { <span class="badge badge-published">"Published"</span> }.into_any()
+                } else {
+                    view! { <span class="badge badge-unpublished">"Not published"</span> }.into_any()
+                }}
+            </div>
+            {if package.published {
+                view! {
+                    <p>"Developers find this package in the "<a href=portal_href>"Dev Portal"</a>
+                    {format!(" with its {listed} published or deprecated version(s) and its published pages.")}</p>
+                }.into_any()
+            } else {
+                view! { <p class="muted">"Only people signed in to Portico see this package. Publish it to list it in the public Dev Portal, with its published and deprecated versions, their API specs and the published documentation pages."</p> }.into_any()
+            }}
+            {publisher.then(|| view! {
+                <ActionForm action=publish attr:class="inline-form">
+                    <input type="hidden" name="id" value=package.id.to_string()/>
+                    <input type="hidden" name="published" value=if package.published { "false" } else { "true" }/>
+                    <button type="submit" class=if package.published { "button" } else { "button primary" }>
+                        {if package.published { "Unpublish" } else { "Publish to portal" }}
+                    </button>
+                </ActionForm>
+            })}
+            <FormAlert error=error fields=&[]/>
+        </section>
     }
 }

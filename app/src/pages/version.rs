@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::*;
 use crate::components::*;
@@ -160,6 +160,7 @@ fn VersionDashboard(
             })}
             <FormAlert error=status_error fields=&[]/>
         </section>
+        <SpecCard package=package.clone() version=version.clone()/>
         {editor.then(|| view! {
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
             <details open=move || delete_error.get().is_some()>
@@ -176,5 +177,90 @@ fn VersionDashboard(
             </details>
         </section>
         })}
+    }
+}
+
+/// The version's API spec: its reference, download, and (for editors) upload or paste.
+#[component]
+fn SpecCard(package: ServicePackage, version: ServiceVersion) -> impl IntoView {
+    let query = use_query_map();
+    let remove = ServerAction::<DeleteSpec>::new();
+    let remove_error = action_error(remove);
+    let package_id = package.id.to_string();
+    let version_id = version.id.to_string();
+    let data = {
+        let (p, v) = (package_id.clone(), version_id.clone());
+        Resource::new(
+            move || (query.read().get("tag"), remove.version().get()),
+            move |(tag, _)| load_spec(p.clone(), v.clone(), tag),
+        )
+    };
+    let editor = can(Permission::EditCatalog);
+    let upload_action = format!(
+        "/upload/service-hub/{}/versions/{}/spec",
+        package.key, version.id
+    );
+    let download = format!(
+        "/api/v1/service-packages/{}/versions/{}/spec",
+        package.id, version.id
+    );
+    view! {
+        <section class="card spec-card" id="spec" aria-labelledby="spec-title">
+            <h2 id="spec-title">"API spec"</h2>
+            <Suspense fallback=Loading>
+                {move || {
+                    let (upload_action, download) = (upload_action.clone(), download.clone());
+                    let (package_id, version_id) = (package_id.clone(), version_id.clone());
+                    Suspend::new(async move {
+                    let panel = match data.await {
+                        Ok(p) => p,
+                        Err(e) => return view! { <p class="alert" role="alert">{e.message().to_string()}</p> }.into_any(),
+                    };
+                    let has_spec = panel.spec.is_some();
+                    let upload_error = panel.upload_error.clone();
+                    let open_upload = !has_spec || upload_error.is_some();
+                    view! {
+                        {panel.spec.as_ref().map(|spec| view! {
+                            <SpecSummary info=spec.info.clone() download=download.clone()/>
+                            <FormAlert error=remove_error fields=&[]/>
+                        })}
+                        {editor.then(|| view! {
+                            <details class="spec-upload" open=open_upload>
+                                <summary>{if has_spec { "Replace the spec" } else { "Upload a spec" }}</summary>
+                                <form method="post" action=upload_action.clone() enctype="multipart/form-data">
+                                    <div class="field">
+                                        <label for="spec-file">"File (YAML or JSON)"</label>
+                                        <input id="spec-file" name="file" type="file" accept=".yaml,.yml,.json,application/json,application/yaml,text/yaml"/>
+                                    </div>
+                                    <div class="field">
+                                        <label for="spec-text">"Or paste it"</label>
+                                        <textarea id="spec-text" name="text" rows="8" class="markdown-input" placeholder="openapi: 3.1.0"></textarea>
+                                    </div>
+                                    {upload_error.map(|e| view! { <p class="alert" role="alert" id="spec-error">{e.message().to_string()}</p> })}
+                                    <div class="form-actions">
+                                        <button type="submit" class="button primary">{if has_spec { "Replace spec" } else { "Upload spec" }}</button>
+                                    </div>
+                                </form>
+                                {has_spec.then(|| view! {
+                                    <ActionForm action=remove attr:class="inline-form remove-spec">
+                                        <input type="hidden" name="package_id" value=package_id.clone()/>
+                                        <input type="hidden" name="version_id" value=version_id.clone()/>
+                                        <button type="submit" class="button small danger-outline">"Remove the spec"</button>
+                                    </ActionForm>
+                                })}
+                            </details>
+                        })}
+                        {match panel.spec {
+                            Some(spec) => view! {
+                                <SpecReference spec=spec/>
+                            }.into_any(),
+                            None => view! {
+                                <p class="muted">"No API spec yet. Upload or paste an OpenAPI 3.0 or 3.1 or a Swagger 2.0 document (YAML or JSON, up to 10 MB): it is rendered here and, once the version and its package are published, in the Dev Portal."</p>
+                            }.into_any(),
+                        }}
+                    }.into_any()
+                })}}
+            </Suspense>
+        </section>
     }
 }

@@ -182,79 +182,99 @@ impl Hub {
         package: &str,
         input: NewDocument,
     ) -> Result<Document> {
-        let title = input.title.trim().to_string();
-        check_title("title", &title)?;
-        let slug = match input
-            .slug
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(s) => s.to_string(),
-            None => slug_of(&title),
-        };
-        check_slug("slug", &slug)?;
-        markdown::check_size("content", &input.content)?;
-        if let Some(p) = input.position {
-            check_position("position", p)?;
+        let mut created = self.insert_documents(actor, package, vec![input]).await?;
+        created.pop().ok_or_else(AppError::internal)
+    }
+
+    /// Creates pages in one transaction: all of them, or (on any error) none.
+    pub(crate) async fn insert_documents(
+        &self,
+        actor: &Actor,
+        package: &str,
+        inputs: Vec<NewDocument>,
+    ) -> Result<Vec<Document>> {
+        actor.require(Permission::EditCatalog)?;
+        let mut checked = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let title = input.title.trim().to_string();
+            check_title("title", &title)?;
+            let slug = match input
+                .slug
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                Some(s) => s.to_string(),
+                None => slug_of(&title),
+            };
+            check_slug("slug", &slug)?;
+            markdown::check_size("content", &input.content)?;
+            if let Some(p) = input.position {
+                check_position("position", p)?;
+            }
+            checked.push((title, slug, input));
         }
         let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
-        Self::check_doc_slug_free(&txn, pkg.id, &slug, None).await?;
-        if let Some(parent) = input.parent_id {
-            Self::check_parent(&txn, pkg.id, parent, None).await?;
-        }
-        let position = match input.position {
-            Some(p) => p,
-            None => {
-                let last: Option<i32> = document::Entity::find()
-                    .select_only()
-                    .column_as(document::Column::Position.max(), "m")
-                    .filter(document::Column::PackageId.eq(pkg.id))
-                    .filter(match input.parent_id {
-                        Some(p) => document::Column::ParentId.eq(p),
-                        None => document::Column::ParentId.is_null(),
-                    })
-                    .into_tuple::<Option<i32>>()
-                    .one(&txn)
-                    .await
-                    .map_err(db_err)?
-                    .flatten();
-                last.map_or(0, |l| (l + 1).min(app::model::docs::DOC_POSITION_MAX))
+        let mut out = Vec::with_capacity(checked.len());
+        for (title, slug, input) in checked {
+            Self::check_doc_slug_free(&txn, pkg.id, &slug, None).await?;
+            if let Some(parent) = input.parent_id {
+                Self::check_parent(&txn, pkg.id, parent, None).await?;
             }
-        };
-        let now = Utc::now();
-        let m = document::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            package_id: Set(pkg.id),
-            parent_id: Set(input.parent_id),
-            title: Set(title),
-            slug: Set(slug),
-            position: Set(position),
-            published: Set(input.published),
-            content: Set(input.content),
-            created_at: Set(now),
-            updated_at: Set(now),
+            let position = match input.position {
+                Some(p) => p,
+                None => {
+                    let last: Option<i32> = document::Entity::find()
+                        .select_only()
+                        .column_as(document::Column::Position.max(), "m")
+                        .filter(document::Column::PackageId.eq(pkg.id))
+                        .filter(match input.parent_id {
+                            Some(p) => document::Column::ParentId.eq(p),
+                            None => document::Column::ParentId.is_null(),
+                        })
+                        .into_tuple::<Option<i32>>()
+                        .one(&txn)
+                        .await
+                        .map_err(db_err)?
+                        .flatten();
+                    last.map_or(0, |l| (l + 1).min(app::model::docs::DOC_POSITION_MAX))
+                }
+            };
+            let now = Utc::now();
+            let m = document::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                package_id: Set(pkg.id),
+                parent_id: Set(input.parent_id),
+                title: Set(title),
+                slug: Set(slug),
+                position: Set(position),
+                published: Set(input.published),
+                content: Set(input.content),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await
+            .map_err(db_err)?;
+            audit::record(
+                &txn,
+                actor,
+                Change {
+                    action: "document.create",
+                    target_type: "document",
+                    target_id: m.id.to_string(),
+                    target_name: format!("{}/{}", pkg.key, m.slug),
+                    before: None,
+                    after: Some(summary(&m)),
+                },
+            )
+            .await?;
+            out.push(to_dto(m));
         }
-        .insert(&txn)
-        .await
-        .map_err(db_err)?;
         Self::touch_package(&txn, pkg.id).await?;
-        audit::record(
-            &txn,
-            actor,
-            Change {
-                action: "document.create",
-                target_type: "document",
-                target_id: m.id.to_string(),
-                target_name: format!("{}/{}", pkg.key, m.slug),
-                before: None,
-                after: Some(summary(&m)),
-            },
-        )
-        .await?;
         txn.commit().await.map_err(db_err)?;
-        Ok(to_dto(m))
+        Ok(out)
     }
 
     pub(super) async fn patch_document(

@@ -5,8 +5,10 @@ mod accounts;
 pub(crate) mod audit;
 mod documents;
 mod packages;
+mod portal;
 mod runtime_groups;
 mod sessions;
+mod specs;
 mod tokens;
 mod versions;
 
@@ -36,6 +38,7 @@ pub struct Hub {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     sessions: SessionPolicy,
     throttle: Arc<Throttle>,
+    spec_cache: Arc<specs::SpecCache>,
 }
 
 impl Hub {
@@ -48,6 +51,7 @@ impl Hub {
             sqlite_writer,
             sessions: SessionPolicy::default(),
             throttle: Arc::default(),
+            spec_cache: Arc::default(),
         };
         hub.ensure_default_group().await?;
         Ok(hub)
@@ -168,7 +172,13 @@ impl Catalog for Hub {
         id_or_key: &str,
         patch: ServicePackagePatch,
     ) -> Result<ServicePackage> {
-        actor.require(Permission::EditCatalog)?;
+        let edits =
+            patch.display_name.is_some() || patch.description.is_some() || patch.labels.is_some();
+        actor.require(if edits {
+            Permission::EditCatalog
+        } else {
+            Permission::Publish
+        })?;
         self.patch_package(actor, id_or_key, patch).await
     }
     async fn delete_package(&self, actor: &Actor, id_or_key: &str) -> Result<()> {
@@ -220,6 +230,50 @@ impl Catalog for Hub {
     async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()> {
         actor.require(Permission::EditCatalog)?;
         self.remove_version(actor, package, version_id).await
+    }
+
+    async fn put_spec(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        text: String,
+    ) -> Result<ApiSpecInfo> {
+        actor.require(Permission::EditCatalog)?;
+        self.store_spec(actor, package, version_id, text).await
+    }
+    async fn spec_info(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Option<ApiSpecInfo>> {
+        actor.require(Permission::Read)?;
+        self.stored_spec_info(package, version_id).await
+    }
+    async fn spec_view(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        tag: Option<String>,
+    ) -> Result<Option<SpecView>> {
+        actor.require(Permission::Read)?;
+        let (_, v) = self.version_of(package, version_id).await?;
+        self.render_spec(v.id, tag).await
+    }
+    async fn spec_text(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<(ApiSpecInfo, String)> {
+        actor.require(Permission::Read)?;
+        self.stored_spec_text(package, version_id).await
+    }
+    async fn delete_spec(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()> {
+        actor.require(Permission::EditCatalog)?;
+        self.remove_spec(actor, package, version_id).await
     }
 
     fn render_markdown(&self, markdown: &str) -> String {

@@ -28,6 +28,7 @@ pub(super) fn to_dto(m: service_package::Model, counts: StatusCounts) -> Service
         labels: labels_from_text(&m.labels),
         versions_count: counts.published + counts.deprecated + counts.unpublished,
         status_counts: counts,
+        published: m.published,
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
@@ -40,6 +41,7 @@ fn summary(m: &service_package::Model) -> serde_json::Value {
         "display_name": m.display_name,
         "description": m.description,
         "labels": labels_from_text(&m.labels),
+        "published": m.published,
     })
 }
 
@@ -230,6 +232,7 @@ impl Hub {
             display_name: Set(name),
             description: Set(input.description),
             labels: Set(labels_to_text(&input.labels)),
+            published: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -277,11 +280,22 @@ impl Hub {
         }
         let id = current.id;
         let before = summary(&current);
+        let published = patch.published.unwrap_or(current.published);
+        let only_publishing = published != current.published
+            && name == current.display_name
+            && description == current.description
+            && labels == labels_from_text(&current.labels);
+        let action = match (only_publishing, published) {
+            (true, true) => "service_package.publish",
+            (true, false) => "service_package.unpublish",
+            _ => "service_package.update",
+        };
         let mut row: service_package::ActiveModel = current.into();
         row.key = Set(key);
         row.display_name = Set(name);
         row.description = Set(description);
         row.labels = Set(labels_to_text(&labels));
+        row.published = Set(published);
         row.updated_at = Set(Utc::now());
         let m = row.update(&txn).await.map_err(db_err)?;
         Self::write_labels(&txn, id, &labels).await?;
@@ -289,7 +303,7 @@ impl Hub {
             &txn,
             actor,
             Change {
-                action: "service_package.update",
+                action,
                 target_type: "service_package",
                 target_id: id.to_string(),
                 target_name: m.display_name.clone(),
@@ -305,6 +319,15 @@ impl Hub {
     pub(super) async fn remove_package(&self, actor: &Actor, id_or_key: &str) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_package_row(&txn, id_or_key).await?;
+        let versions: Vec<Uuid> = service_version::Entity::find()
+            .select_only()
+            .column(service_version::Column::Id)
+            .filter(service_version::Column::PackageId.eq(current.id))
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        Self::remove_specs_of(&txn, versions).await?;
         service_version::Entity::delete_many()
             .filter(service_version::Column::PackageId.eq(current.id))
             .exec(&txn)

@@ -135,7 +135,7 @@ impl Hub {
         Ok(out)
     }
 
-    async fn find_version_row<C: ConnectionTrait>(
+    pub(super) async fn find_version_row<C: ConnectionTrait>(
         db: &C,
         package: &service_package::Model,
         id: Uuid,
@@ -304,6 +304,7 @@ impl Hub {
         let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
         let current = Self::find_version_row(&txn, &pkg, id).await?;
+        Self::remove_specs_of(&txn, vec![id]).await?;
         service_version::Entity::delete_by_id(id)
             .exec(&txn)
             .await

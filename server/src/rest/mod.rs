@@ -6,6 +6,7 @@ mod documents;
 mod openapi;
 mod packages;
 mod runtime_groups;
+pub(crate) mod specs;
 mod versions;
 
 use app::error::AppError;
@@ -69,6 +70,7 @@ pub fn api() -> OpenApiRouter<RestState> {
             documents::update,
             documents::delete
         ))
+        .routes(routes!(specs::put, specs::get, specs::delete))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user, accounts::delete_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))

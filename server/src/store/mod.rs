@@ -1,5 +1,6 @@
 //! SeaORM entities and conversions to the DTOs of `app::model`.
 
+pub mod api_spec;
 pub mod api_token;
 pub mod audit_event;
 pub mod document;

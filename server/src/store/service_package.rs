@@ -10,6 +10,7 @@ pub struct Model {
     pub display_name: String,
     pub description: String,
     pub labels: String,
+    pub published: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
