@@ -48,6 +48,29 @@ async fn send(c: &reqwest::Client, m: M, url: String, body: Option<Value>) -> (S
     (st, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A package with one version `v1` in the default group; returns the version's id.
+async fn package_with_v1(s: &common::TestServer, name: &str, key: &str) -> String {
+    let c = &s.client;
+    let (st, _) = send(
+        c,
+        M::POST,
+        s.url("/api/v1/service-packages"),
+        Some(json!({"display_name": name})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (_, rg) = send(c, M::GET, s.url("/api/v1/runtime-groups/default"), None).await;
+    let (st, v) = send(
+        c,
+        M::POST,
+        s.url(&format!("/api/v1/service-packages/{key}/versions")),
+        Some(json!({"name": "v1", "runtime_group_id": rg["id"]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap_or_default().to_string()
+}
+
 async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
     let r = c.get(url).send().await.unwrap();
     let st = r.status();
@@ -352,24 +375,9 @@ async fn specs_over_rest_validate_keep_the_original_and_never_half_write() {
     for backend in common::backends().await {
         let s = common::start(backend).await;
         let c = &s.client;
-        send(
-            c,
-            M::POST,
-            s.url("/api/v1/service-packages"),
-            Some(json!({"display_name": "Spec API"})),
-        )
-        .await;
-        let (_, rg) = send(c, M::GET, s.url("/api/v1/runtime-groups/default"), None).await;
-        let (_, v) = send(
-            c,
-            M::POST,
-            s.url("/api/v1/service-packages/spec-api/versions"),
-            Some(json!({"name": "v1", "runtime_group_id": rg["id"]})),
-        )
-        .await;
+        let vid = package_with_v1(&s, "Spec API", "spec-api").await;
         let url = s.url(&format!(
-            "/api/v1/service-packages/spec-api/versions/{}/spec",
-            v["id"].as_str().unwrap()
+            "/api/v1/service-packages/spec-api/versions/{vid}/spec"
         ));
 
         let r = c.get(&url).send().await.unwrap();
@@ -450,22 +458,8 @@ async fn specs_over_rest_validate_keep_the_original_and_never_half_write() {
 async fn uploads_work_without_javascript() {
     let s = common::start(common::sqlite().await).await;
     let c = &s.client;
-    send(
-        c,
-        M::POST,
-        s.url("/api/v1/service-packages"),
-        Some(json!({"display_name": "Upload API"})),
-    )
-    .await;
-    let (_, rg) = send(c, M::GET, s.url("/api/v1/runtime-groups/default"), None).await;
-    let (_, v) = send(
-        c,
-        M::POST,
-        s.url("/api/v1/service-packages/upload-api/versions"),
-        Some(json!({"name": "v1", "runtime_group_id": rg["id"]})),
-    )
-    .await;
-    let vid = v["id"].as_str().unwrap();
+    let vid = package_with_v1(&s, "Upload API", "upload-api").await;
+    let vid = vid.as_str();
     let upload = s.url(&format!(
         "/upload/service-hub/upload-api/versions/{vid}/spec"
     ));

@@ -6,12 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::model::*;
 
-/// The spec card of a version: the rendered reference (if any), and the error of the
-/// last upload (carried by a one-time cookie, since uploads are plain form posts).
+/// The spec card of a version: the rendered reference, if any.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpecPanel {
     pub spec: Option<SpecView>,
-    pub upload_error: Option<AppError>,
 }
 
 #[server(prefix = "/rpc", endpoint = "specs/view", input = leptos::server_fn::codec::GetUrl)]
@@ -25,10 +23,7 @@ pub async fn load_spec(
     let spec = crate::ports::catalog()?
         .spec_view(&actor, &package_id, version_id, tag)
         .await?;
-    Ok(SpecPanel {
-        spec,
-        upload_error: super::take_flash_error(),
-    })
+    Ok(SpecPanel { spec })
 }
 
 #[server(prefix = "/rpc", endpoint = "specs/delete")]

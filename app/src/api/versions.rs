@@ -8,6 +8,8 @@ use crate::model::*;
 pub struct VersionDetail {
     pub package: ServicePackage,
     pub version: ServiceVersion,
+    /// The error of the last spec upload (a plain form post), shown once.
+    pub spec_upload_error: Option<AppError>,
 }
 
 #[server(prefix = "/rpc", endpoint = "versions/detail", input = leptos::server_fn::codec::GetUrl)]
@@ -20,7 +22,11 @@ pub async fn load_version(key: String, version_id: String) -> Result<VersionDeta
     let version = catalog
         .get_version(&actor, &package.id.to_string(), id)
         .await?;
-    Ok(VersionDetail { package, version })
+    Ok(VersionDetail {
+        package,
+        version,
+        spec_upload_error: super::take_flash_error(),
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "versions/create")]

@@ -143,7 +143,7 @@ fn UploadDocsCard(action: String, pages: Vec<Document>, error: Option<AppError>)
                     </select>
                 </div>
                 <label class="check"><input type="checkbox" name="published"/>" Published"</label>
-                {error.map(|e| view! { <p class="alert" role="alert" id="upload-error">{e.message().to_string()}</p> })}
+                <p class="alert" role="alert" id="upload-error" hidden=error.is_none()>{error.as_ref().map(|e| e.message().to_string()).unwrap_or_default()}</p>
                 <div class="form-actions"><button type="submit" class="button">"Upload"</button></div>
             </form>
         </section>

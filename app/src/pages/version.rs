@@ -4,6 +4,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::*;
 use crate::components::*;
+use crate::error::AppError;
 use crate::model::validate;
 use crate::model::*;
 
@@ -112,7 +113,11 @@ fn VersionDashboard(
     set_status: ServerAction<SetVersionStatus>,
     delete: ServerAction<DeleteVersion>,
 ) -> impl IntoView {
-    let VersionDetail { package, version } = detail;
+    let VersionDetail {
+        package,
+        version,
+        spec_upload_error,
+    } = detail;
     let status_error = action_error(set_status);
     let delete_error = action_error(delete);
     let base = format!("/service-hub/{}", package.key);
@@ -160,7 +165,7 @@ fn VersionDashboard(
             })}
             <FormAlert error=status_error fields=&[]/>
         </section>
-        <SpecCard package=package.clone() version=version.clone()/>
+        <SpecCard package=package.clone() version=version.clone() upload_error=spec_upload_error/>
         {editor.then(|| view! {
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
             <details open=move || delete_error.get().is_some()>
@@ -182,7 +187,11 @@ fn VersionDashboard(
 
 /// The version's API spec: its reference, download, and (for editors) upload or paste.
 #[component]
-fn SpecCard(package: ServicePackage, version: ServiceVersion) -> impl IntoView {
+fn SpecCard(
+    package: ServicePackage,
+    version: ServiceVersion,
+    upload_error: Option<AppError>,
+) -> impl IntoView {
     let query = use_query_map();
     let remove = ServerAction::<DeleteSpec>::new();
     let remove_error = action_error(remove);
@@ -211,14 +220,16 @@ fn SpecCard(package: ServicePackage, version: ServiceVersion) -> impl IntoView {
                 {move || {
                     let (upload_action, download) = (upload_action.clone(), download.clone());
                     let (package_id, version_id) = (package_id.clone(), version_id.clone());
+                    let upload_error = upload_error.clone();
                     Suspend::new(async move {
                     let panel = match data.await {
                         Ok(p) => p,
                         Err(e) => return view! { <p class="alert" role="alert">{e.message().to_string()}</p> }.into_any(),
                     };
                     let has_spec = panel.spec.is_some();
-                    let upload_error = panel.upload_error.clone();
                     let open_upload = !has_spec || upload_error.is_some();
+                    let error_text = upload_error.as_ref().map(|e| e.message().to_string()).unwrap_or_default();
+                    let no_error = upload_error.is_none();
                     view! {
                         {panel.spec.as_ref().map(|spec| view! {
                             <SpecSummary info=spec.info.clone() download=download.clone()/>
@@ -236,7 +247,7 @@ fn SpecCard(package: ServicePackage, version: ServiceVersion) -> impl IntoView {
                                         <label for="spec-text">"Or paste it"</label>
                                         <textarea id="spec-text" name="text" rows="8" class="markdown-input" placeholder="openapi: 3.1.0"></textarea>
                                     </div>
-                                    {upload_error.map(|e| view! { <p class="alert" role="alert" id="spec-error">{e.message().to_string()}</p> })}
+                                    <p class="alert" role="alert" id="spec-error" hidden=no_error>{error_text}</p>
                                     <div class="form-actions">
                                         <button type="submit" class="button primary">{if has_spec { "Replace spec" } else { "Upload spec" }}</button>
                                     </div>

@@ -319,10 +319,55 @@ pub async fn authenticate(
 
 pub use app::content_security_policy;
 
+/// The nonce of the first `<script nonce="…">` in a page (URL-safe base64 only).
+fn nonce_in(html: &[u8]) -> Option<String> {
+    let head = &html[..html.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head);
+    let start = text.find("nonce=\"")? + "nonce=\"".len();
+    let value: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '='))
+        .collect();
+    (!value.is_empty() && text[start + value.len()..].starts_with('"')).then_some(value)
+}
+
 /// Security headers on every response. Pages set their own CSP (with the nonce of
 /// their inline scripts); everything else gets the same policy without one.
+///
+/// A page whose policy came out without the nonce its scripts carry (Leptos's
+/// `ResponseOptions` occasionally lose the header the shell sets, under concurrent
+/// requests) gets the nonce from its own HTML, so hydration is never blocked.
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
     let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let has_nonce = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("'nonce-"));
+    if is_html && !has_nonce {
+        let (parts, body) = res.into_parts();
+        let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("reading a page body failed: {e}");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        let nonce = nonce_in(&bytes);
+        res = Response::from_parts(parts, axum::body::Body::from(bytes));
+        if let Some(n) = nonce {
+            tracing::debug!("{path}: the page's policy lacked its nonce; taken from the HTML");
+            if let Ok(v) = HeaderValue::from_str(&content_security_policy(Some(&n))) {
+                res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+    }
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(v) = HeaderValue::from_str(&content_security_policy(None)) {
@@ -339,4 +384,22 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
+}
+
+#[cfg(test)]
+mod nonce_tests {
+    #[test]
+    fn finds_the_nonce_of_a_page() {
+        let page =
+            br#"<html><head><script type="module" nonce="3NgkY6dZ5_Q5Mh_XvV0HJQ">x</script>"#;
+        assert_eq!(
+            super::nonce_in(page).as_deref(),
+            Some("3NgkY6dZ5_Q5Mh_XvV0HJQ")
+        );
+        assert_eq!(
+            super::nonce_in(b"<html><body>no scripts</body></html>"),
+            None
+        );
+        assert_eq!(super::nonce_in(br#"<script nonce="a b">"#), None);
+    }
 }
