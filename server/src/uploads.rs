@@ -59,29 +59,26 @@ impl Form {
     }
 }
 
+/// A multipart error as the user should read it: too large, or unreadable.
+fn form_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status().as_u16() == 413 {
+        AppError::validation("spec", "The upload is larger than 10 MB.")
+    } else {
+        AppError::bad_request(format!("The form could not be read: {}", e.body_text()))
+    }
+}
+
 async fn read_form(mut m: Multipart) -> Result<Form, AppError> {
     let mut form = Form::default();
     loop {
         let field = match m.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                return Err(if e.status().as_u16() == 413 {
-                    AppError::validation("spec", "The upload is larger than 10 MB.")
-                } else {
-                    AppError::bad_request(format!("The form could not be read: {}", e.body_text()))
-                })
-            }
+            Err(e) => return Err(form_error(e)),
         };
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
-        let bytes = field.bytes().await.map_err(|e| {
-            if e.status().as_u16() == 413 {
-                AppError::validation("spec", "The upload is larger than 10 MB.")
-            } else {
-                AppError::bad_request(format!("The form could not be read: {}", e.body_text()))
-            }
-        })?;
+        let bytes = field.bytes().await.map_err(form_error)?;
         match file_name {
             Some(f) if !f.is_empty() || !bytes.is_empty() => {
                 form.files.push((name, f, bytes.to_vec()))

@@ -232,11 +232,6 @@ impl Portal for Hub {
             .iter()
             .find(|v| v.name == version && v.has_spec)
             .ok_or_else(not_found)?;
-        let row = api_spec::Entity::find_by_id(v.id)
-            .one(&self.db)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(not_found)?;
-        Ok((super::specs::info_of(&row), row.content))
+        self.spec_with_text(v.id).await?.ok_or_else(not_found)
     }
 }

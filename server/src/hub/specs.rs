@@ -53,19 +53,6 @@ impl SpecCache {
     }
 }
 
-pub(super) fn info_of(m: &api_spec::Model) -> ApiSpecInfo {
-    ApiSpecInfo {
-        version_id: m.version_id,
-        format: m.format.clone(),
-        spec_version: m.spec_version.clone(),
-        title: m.title.clone(),
-        api_version: m.api_version.clone(),
-        warnings: serde_json::from_str(&m.warnings).unwrap_or_default(),
-        size: m.size.max(0) as u64,
-        updated_at: m.updated_at,
-    }
-}
-
 /// The stored facts of a spec without its text.
 #[derive(FromQueryResult)]
 struct SpecMeta {
@@ -82,25 +69,20 @@ struct SpecMeta {
 
 impl SpecMeta {
     fn into_info(self) -> ApiSpecInfo {
-        info_of(&api_spec::Model {
+        ApiSpecInfo {
             version_id: self.version_id,
             format: self.format,
             spec_version: self.spec_version,
             title: self.title,
             api_version: self.api_version,
-            warnings: self.warnings,
-            content: String::new(),
-            size: self.size,
-            reference_html: String::new(),
-            tags: String::new(),
-            operation_count: 0,
-            render_version: 0,
+            warnings: serde_json::from_str(&self.warnings).unwrap_or_default(),
+            size: self.size.max(0) as u64,
             updated_at: self.updated_at,
-        })
+        }
     }
 }
 
-fn summary(m: &api_spec::Model) -> serde_json::Value {
+fn summary(m: &ApiSpecInfo) -> serde_json::Value {
     json!({
         "spec_version": m.spec_version,
         "title": m.title,
@@ -111,14 +93,51 @@ fn summary(m: &api_spec::Model) -> serde_json::Value {
 }
 
 impl Hub {
-    async fn spec_row<C: ConnectionTrait>(
-        db: &C,
-        version: Uuid,
-    ) -> Result<Option<api_spec::Model>> {
+    /// A spec's facts, without its text or its stored reference (which can be tens of MB).
+    async fn spec_meta<C: ConnectionTrait>(db: &C, version: Uuid) -> Result<Option<SpecMeta>> {
         api_spec::Entity::find_by_id(version)
+            .select_only()
+            .columns([
+                api_spec::Column::VersionId,
+                api_spec::Column::Format,
+                api_spec::Column::SpecVersion,
+                api_spec::Column::Title,
+                api_spec::Column::ApiVersion,
+                api_spec::Column::Warnings,
+                api_spec::Column::Size,
+                api_spec::Column::RenderVersion,
+                api_spec::Column::UpdatedAt,
+            ])
+            .into_model::<SpecMeta>()
             .one(db)
             .await
             .map_err(db_err)
+    }
+
+    /// A spec's original text.
+    pub(super) async fn spec_content<C: ConnectionTrait>(
+        db: &C,
+        version: Uuid,
+    ) -> Result<Option<String>> {
+        api_spec::Entity::find_by_id(version)
+            .select_only()
+            .column(api_spec::Column::Content)
+            .into_tuple()
+            .one(db)
+            .await
+            .map_err(db_err)
+    }
+
+    /// A spec's facts and original text.
+    pub(super) async fn spec_with_text(
+        &self,
+        version: Uuid,
+    ) -> Result<Option<(ApiSpecInfo, String)>> {
+        let Some(meta) = Self::spec_meta(&self.db, version).await? else {
+            return Ok(None);
+        };
+        let text = Self::spec_content(&self.db, version).await?;
+        Ok(text.map(|t| (meta.into_info(), t)))
     }
 
     pub(super) async fn version_of(
@@ -154,7 +173,7 @@ impl Hub {
         let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
         let v = Self::find_version_row(&txn, &pkg, version).await?;
-        let before = Self::spec_row(&txn, v.id).await?;
+        let before = Self::spec_meta(&txn, v.id).await?.map(SpecMeta::into_info);
         let row = api_spec::ActiveModel {
             version_id: Set(v.id),
             format: Set(parsed.format.as_str().to_string()),
@@ -170,11 +189,15 @@ impl Hub {
             render_version: Set(spec::RENDER_VERSION),
             updated_at: Set(Utc::now()),
         };
-        let m = if before.is_some() {
-            row.update(&txn).await.map_err(db_err)?
+        if before.is_some() {
+            row.update(&txn).await.map_err(db_err)?;
         } else {
-            row.insert(&txn).await.map_err(db_err)?
-        };
+            row.insert(&txn).await.map_err(db_err)?;
+        }
+        let after = Self::spec_meta(&txn, v.id)
+            .await?
+            .map(SpecMeta::into_info)
+            .ok_or_else(AppError::internal)?;
         Self::touch_package(&txn, pkg.id).await?;
         audit::record(
             &txn,
@@ -185,12 +208,12 @@ impl Hub {
                 target_id: v.id.to_string(),
                 target_name: format!("{}/{}", pkg.key, v.name),
                 before: before.as_ref().map(summary),
-                after: Some(summary(&m)),
+                after: Some(summary(&after)),
             },
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
-        Ok(info_of(&m))
+        Ok(after)
     }
 
     pub(super) async fn stored_spec_info(
@@ -199,7 +222,9 @@ impl Hub {
         version: Uuid,
     ) -> Result<Option<ApiSpecInfo>> {
         let (_, v) = self.version_of(package, version).await?;
-        Ok(Self::spec_row(&self.db, v.id).await?.as_ref().map(info_of))
+        Ok(Self::spec_meta(&self.db, v.id)
+            .await?
+            .map(SpecMeta::into_info))
     }
 
     pub(super) async fn stored_spec_text(
@@ -208,13 +233,12 @@ impl Hub {
         version: Uuid,
     ) -> Result<(ApiSpecInfo, String)> {
         let (pkg, v) = self.version_of(package, version).await?;
-        let m = Self::spec_row(&self.db, v.id).await?.ok_or_else(|| {
+        self.spec_with_text(v.id).await?.ok_or_else(|| {
             AppError::not_found(format!(
                 "Version \"{}\" of \"{}\" has no API spec.",
                 v.name, pkg.key
             ))
-        })?;
-        Ok((info_of(&m), m.content))
+        })
     }
 
     /// The rendered reference of a stored spec, from the cache when it is there.
@@ -223,23 +247,7 @@ impl Hub {
         version: Uuid,
         tag: Option<String>,
     ) -> Result<Option<SpecView>> {
-        let info = api_spec::Entity::find_by_id(version)
-            .select_only()
-            .columns([
-                api_spec::Column::VersionId,
-                api_spec::Column::Format,
-                api_spec::Column::SpecVersion,
-                api_spec::Column::Title,
-                api_spec::Column::ApiVersion,
-                api_spec::Column::Warnings,
-                api_spec::Column::Size,
-                api_spec::Column::RenderVersion,
-                api_spec::Column::UpdatedAt,
-            ])
-            .into_model::<SpecMeta>()
-            .one(&self.db)
-            .await
-            .map_err(db_err)?;
+        let info = Self::spec_meta(&self.db, version).await?;
         let Some(meta) = info else {
             return Ok(None);
         };
@@ -273,11 +281,8 @@ impl Hub {
         let reference = match self.spec_cache.get(&key) {
             Some(r) => r,
             None => {
-                let text = api_spec::Entity::find_by_id(version)
-                    .one(&self.db)
-                    .await
-                    .map_err(db_err)?
-                    .map(|m| m.content)
+                let text = Self::spec_content(&self.db, version)
+                    .await?
                     .unwrap_or_default();
                 let t = tag.clone();
                 let r = tokio::task::spawn_blocking(move || {
@@ -311,12 +316,15 @@ impl Hub {
         let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
         let v = Self::find_version_row(&txn, &pkg, version).await?;
-        let current = Self::spec_row(&txn, v.id).await?.ok_or_else(|| {
-            AppError::not_found(format!(
-                "Version \"{}\" of \"{}\" has no API spec.",
-                v.name, pkg.key
-            ))
-        })?;
+        let current = Self::spec_meta(&txn, v.id)
+            .await?
+            .map(SpecMeta::into_info)
+            .ok_or_else(|| {
+                AppError::not_found(format!(
+                    "Version \"{}\" of \"{}\" has no API spec.",
+                    v.name, pkg.key
+                ))
+            })?;
         api_spec::Entity::delete_by_id(v.id)
             .exec(&txn)
             .await
