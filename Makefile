@@ -65,16 +65,17 @@ unit: tools
 
 ## Playwright in Chromium, with JavaScript and without, against a fresh SQLite file.
 E2E_ADDR := 127.0.0.1:3917
+E2E_PROXY := 127.0.0.1:3918
 e2e: tools
 	cargo leptos build
 	rm -rf target/e2e-data
 	env -u DATABASE_URL LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=portico \
-		"$${CARGO_TARGET_DIR:-target}/debug/portico" serve --data-dir target/e2e-data --listen $(E2E_ADDR) \
+		"$${CARGO_TARGET_DIR:-target}/debug/portico" serve --data-dir target/e2e-data --listen $(E2E_ADDR) --proxy-listen default=$(E2E_PROXY) \
 		> target/e2e-server.log 2>&1 &
 	pid=$$!
 	trap 'kill $$pid 2>/dev/null || true' EXIT
 	for _ in $$(seq 1 150); do curl -fs http://$(E2E_ADDR)/healthz >/dev/null && break; sleep 0.2; done
-	cd end2end && PORTICO_URL=http://$(E2E_ADDR) npx playwright test
+	cd end2end && PORTICO_URL=http://$(E2E_ADDR) PORTICO_PROXY_URL=http://$(E2E_PROXY) npx playwright test
 
 test: check unit e2e
 

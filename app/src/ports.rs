@@ -194,6 +194,95 @@ pub trait Portal: Send + Sync + 'static {
     async fn portal_spec_text(&self, key: &str, version: &str) -> Result<(ApiSpecInfo, String)>;
 }
 
+/// The gateway side of the catalog: implementations and routes of versions, data
+/// plane tokens and nodes of runtime groups. `package`: id or key.
+#[async_trait::async_trait]
+pub trait Gateways: Send + Sync + 'static {
+    async fn put_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        input: ImplementationInput,
+    ) -> Result<Implementation>;
+    async fn get_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Option<Implementation>>;
+    async fn delete_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<()>;
+
+    async fn list_routes(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Vec<Route>>;
+    async fn get_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+    ) -> Result<Route>;
+    async fn create_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        input: RouteInput,
+    ) -> Result<Route>;
+    async fn update_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+        input: RouteInput,
+    ) -> Result<Route>;
+    async fn delete_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+    ) -> Result<()>;
+    /// Every rule a saved route must pass (also the name being free in the group,
+    /// when the version is given), without saving: all broken rules, field by field.
+    async fn check_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Option<Uuid>,
+        input: RouteInput,
+    ) -> Result<Vec<(String, String)>>;
+
+    /// Implementation, routes with proxy URLs and curl commands, and whether it is live.
+    async fn version_gateway(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<VersionGateway>;
+
+    /// Proxy address, config version, tokens and nodes of a group (id or name).
+    async fn group_gateway(&self, actor: &Actor, group: &str) -> Result<GroupGateway>;
+    async fn create_data_plane_token(
+        &self,
+        actor: &Actor,
+        group: &str,
+        input: NewDataPlaneToken,
+    ) -> Result<CreatedDataPlaneToken>;
+    async fn revoke_data_plane_token(&self, actor: &Actor, group: &str, id: Uuid) -> Result<()>;
+}
+
 /// A session just opened: who, and the secret for the session cookie.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -205,6 +294,15 @@ pub struct SignedIn {
 pub type CatalogRef = Arc<dyn Catalog>;
 pub type AccountsRef = Arc<dyn Accounts>;
 pub type PortalRef = Arc<dyn Portal>;
+pub type GatewaysRef = Arc<dyn Gateways>;
+
+/// The gateway service from the Leptos context.
+pub fn gateways() -> Result<GatewaysRef> {
+    leptos::prelude::use_context::<GatewaysRef>().ok_or_else(|| {
+        tracing::error!("Gateways missing from the Leptos context");
+        AppError::internal()
+    })
+}
 
 /// The portal service from the Leptos context.
 pub fn portal() -> Result<PortalRef> {

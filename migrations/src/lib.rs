@@ -7,6 +7,7 @@ mod m20261128_000001_catalog;
 mod m20261128_000002_accounts;
 mod m20261128_000003_documents;
 mod m20261128_000004_publishing;
+mod m20261130_000005_gateway;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_accounts::Migration),
             Box::new(m20261128_000003_documents::Migration),
             Box::new(m20261128_000004_publishing::Migration),
+            Box::new(m20261130_000005_gateway::Migration),
         ]
     }
 }

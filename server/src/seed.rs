@@ -39,6 +39,7 @@ pub async fn seed(hub: &Hub, packages: usize, versions: usize) -> anyhow::Result
                         name: name.into(),
                         description: format!("The {name} environment."),
                         labels: Labels::new(),
+                        proxy_listen: None,
                     },
                 )
                 .await

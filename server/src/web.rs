@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use app::ports::{AccountsRef, CatalogRef, PortalRef};
+use app::ports::{AccountsRef, CatalogRef, GatewaysRef, PortalRef};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -30,7 +30,8 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
     };
     let catalog: CatalogRef = Arc::new(hub.clone());
     let accounts: AccountsRef = Arc::new(hub.clone());
-    let portal: PortalRef = Arc::new(hub);
+    let portal: PortalRef = Arc::new(hub.clone());
+    let gateways: GatewaysRef = Arc::new(hub);
     let routes = generate_route_list(app::App);
     let context = {
         let catalog = catalog.clone();
@@ -38,6 +39,7 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
             provide_context(catalog.clone());
             provide_context(accounts.clone());
             provide_context(portal.clone());
+            provide_context(gateways.clone());
         }
     };
     let shell_options = options.clone();
@@ -47,6 +49,7 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
         .route("/", get(|| async { Redirect::to("/service-hub") }))
         .merge(crate::rest::router(auth_state.hub.clone()))
         .merge(crate::uploads::router(auth_state.hub.clone()))
+        .merge(crate::control::router(auth_state.hub.clone()))
         .leptos_routes_with_context(&options, routes, context.clone(), move || {
             app::shell(shell_options.clone())
         })

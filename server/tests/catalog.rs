@@ -58,6 +58,7 @@ async fn default_group_exists_and_cannot_be_deleted_or_renamed() {
                     description: Some("main".into()),
                     labels: Some(labels(&[("env", "dev")])),
                     name: None,
+                    proxy_listen: None,
                 },
             )
             .await

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod gateway;
 pub mod portal;
 mod types;
 pub mod validate;
@@ -18,5 +19,9 @@ pub use auth::{
     Permission, Role, User, UserPatch,
 };
 pub use docs::{ApiSpecInfo, Document, DocumentPatch, NewDocument, RenderedDocument, SpecView};
+pub use gateway::{
+    CreatedDataPlaneToken, DataPlaneNode, DataPlaneToken, GroupGateway, Implementation,
+    ImplementationInput, Liveness, NewDataPlaneToken, Route, RouteInput, RouteView, VersionGateway,
+};
 pub use portal::*;
 pub use types::*;

@@ -17,6 +17,12 @@ pub struct RuntimeGroup {
     pub labels: Labels,
     /// How many service versions live in this group.
     pub versions_count: u64,
+    /// Where `portico serve` runs this group's embedded data plane (`IP:port`).
+    #[serde(default)]
+    pub proxy_listen: Option<String>,
+    /// Increases with every change of what the group's data planes serve.
+    #[serde(default)]
+    pub config_version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -30,6 +36,9 @@ pub struct NewRuntimeGroup {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, String>))]
     pub labels: Labels,
+    /// `IP:port` of the embedded data plane; none when absent or empty.
+    #[serde(default)]
+    pub proxy_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -39,6 +48,9 @@ pub struct RuntimeGroupPatch {
     pub description: Option<String>,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<BTreeMap<String, String>>))]
     pub labels: Option<Labels>,
+    /// `IP:port` of the embedded data plane; `""` removes it.
+    #[serde(default)]
+    pub proxy_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]

@@ -31,7 +31,8 @@ pub const PUBLIC_PATHS: [&str; 5] = [
     "/api/v1/openapi.json",
 ];
 /// Path prefixes anyone may request: static assets and (later) the Dev Portal.
-pub const PUBLIC_PREFIXES: [&str; 3] = ["/pkg/", "/portal", "/rpc/portal"];
+/// `/dp/v1/` is the data plane sync API: it authenticates with data plane tokens.
+pub const PUBLIC_PREFIXES: [&str; 4] = ["/pkg/", "/portal", "/rpc/portal", "/dp/v1/"];
 /// Server functions anyone may call: signing in and the first-run screen.
 pub const PUBLIC_SERVER_FNS: [&str; 2] = ["/rpc/auth/login", "/rpc/auth/setup"];
 /// Server functions any signed-in user may call whatever their role, because they

@@ -3,7 +3,9 @@
 
 mod accounts;
 pub(crate) mod audit;
+pub(crate) mod dataplanes;
 mod documents;
+mod gateway;
 mod packages;
 mod portal;
 mod runtime_groups;
@@ -24,7 +26,8 @@ use sea_orm::{
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-pub use runtime_groups::DEFAULT_GROUP;
+pub use dataplanes::{NodeHello, CONNECTED_SECS, DP_TOKEN_PREFIX};
+pub use runtime_groups::{DEFAULT_GROUP, DEFAULT_PROXY_LISTEN};
 pub use sessions::SessionPolicy;
 
 use crate::auth::throttle::Throttle;
@@ -39,6 +42,12 @@ pub struct Hub {
     sessions: SessionPolicy,
     throttle: Arc<Throttle>,
     spec_cache: Arc<specs::SpecCache>,
+    /// Bumped after every committed gateway change (see `gateway_changed`).
+    gateway_tx: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The last snapshot of each runtime group.
+    snapshots: Arc<
+        std::sync::Mutex<std::collections::HashMap<Uuid, Arc<crate::gateway::snapshot::Snapshot>>>,
+    >,
 }
 
 impl Hub {
@@ -52,6 +61,8 @@ impl Hub {
             sessions: SessionPolicy::default(),
             throttle: Arc::default(),
             spec_cache: Arc::default(),
+            gateway_tx: Arc::new(tokio::sync::watch::channel(0).0),
+            snapshots: Arc::default(),
         };
         hub.ensure_default_group().await?;
         Ok(hub)
@@ -373,5 +384,115 @@ impl Accounts for Hub {
     async fn audit_events(&self, actor: &Actor, query: AuditQuery) -> Result<Page<AuditEvent>> {
         actor.require(Permission::Administer)?;
         self.audit_page(query).await
+    }
+}
+
+#[async_trait::async_trait]
+impl app::ports::Gateways for Hub {
+    async fn put_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        input: ImplementationInput,
+    ) -> Result<Implementation> {
+        self.put_impl(actor, package, version_id, input).await
+    }
+    async fn get_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Option<Implementation>> {
+        self.get_impl(actor, package, version_id).await
+    }
+    async fn delete_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<()> {
+        self.delete_impl(actor, package, version_id).await
+    }
+    async fn list_routes(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Vec<Route>> {
+        self.list_routes_of(actor, package, version_id).await
+    }
+    async fn get_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+    ) -> Result<Route> {
+        self.get_route_of(actor, package, version_id, route_id)
+            .await
+    }
+    async fn create_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        input: RouteInput,
+    ) -> Result<Route> {
+        self.insert_route(actor, package, version_id, input).await
+    }
+    async fn update_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+        input: RouteInput,
+    ) -> Result<Route> {
+        self.replace_route(actor, package, version_id, route_id, input)
+            .await
+    }
+    async fn delete_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+    ) -> Result<()> {
+        self.remove_route(actor, package, version_id, route_id)
+            .await
+    }
+    async fn check_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Option<Uuid>,
+        input: RouteInput,
+    ) -> Result<Vec<(String, String)>> {
+        self.check_route_input(actor, package, version_id, route_id, input)
+            .await
+    }
+    async fn version_gateway(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<VersionGateway> {
+        self.version_gateway_of(actor, package, version_id).await
+    }
+    async fn group_gateway(&self, actor: &Actor, group: &str) -> Result<GroupGateway> {
+        self.group_gateway_of(actor, group).await
+    }
+    async fn create_data_plane_token(
+        &self,
+        actor: &Actor,
+        group: &str,
+        input: NewDataPlaneToken,
+    ) -> Result<CreatedDataPlaneToken> {
+        self.insert_dp_token(actor, group, input).await
+    }
+    async fn revoke_data_plane_token(&self, actor: &Actor, group: &str, id: Uuid) -> Result<()> {
+        self.delete_dp_token(actor, group, id).await
     }
 }

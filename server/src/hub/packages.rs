@@ -327,6 +327,7 @@ impl Hub {
             .all(&txn)
             .await
             .map_err(db_err)?;
+        Self::remove_gateway_of(&txn, &versions).await?;
         Self::remove_specs_of(&txn, versions).await?;
         service_version::Entity::delete_many()
             .filter(service_version::Column::PackageId.eq(current.id))
@@ -356,7 +357,9 @@ impl Hub {
             },
         )
         .await?;
-        txn.commit().await.map_err(db_err)
+        txn.commit().await.map_err(db_err)?;
+        self.gateway_changed();
+        Ok(())
     }
 
     /// Marks a package as modified (a version of it changed).

@@ -15,6 +15,8 @@ use crate::store::{labels_from_text, labels_to_text, runtime_group, service_vers
 
 /// The group that always exists.
 pub const DEFAULT_GROUP: &str = "default";
+/// Where the default group's embedded data plane listens unless configured otherwise.
+pub const DEFAULT_PROXY_LISTEN: &str = "127.0.0.1:8000";
 
 /// The audit summary of a runtime group.
 fn summary(m: &runtime_group::Model) -> serde_json::Value {
@@ -22,6 +24,7 @@ fn summary(m: &runtime_group::Model) -> serde_json::Value {
         "name": m.name,
         "description": m.description,
         "labels": labels_from_text(&m.labels),
+        "proxy_listen": m.proxy_listen,
     })
 }
 
@@ -32,6 +35,8 @@ fn to_dto(m: runtime_group::Model, versions_count: u64) -> RuntimeGroup {
         description: m.description,
         labels: labels_from_text(&m.labels),
         versions_count,
+        proxy_listen: m.proxy_listen,
+        config_version: m.config_version.max(0) as u64,
         created_at: m.created_at,
         updated_at: m.updated_at,
     }
@@ -53,6 +58,8 @@ impl Hub {
                 name_key: Set(DEFAULT_GROUP.into()),
                 description: Set("The runtime group every installation starts with.".into()),
                 labels: Set("{}".into()),
+                proxy_listen: Set(Some(DEFAULT_PROXY_LISTEN.into())),
+                config_version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),
             };
@@ -152,6 +159,10 @@ impl Hub {
         validate::display_name("name", &name)?;
         validate::description("description", &input.description)?;
         validate::labels("labels", &input.labels)?;
+        let proxy_listen = app::model::gateway::proxy_listen(
+            "proxy_listen",
+            input.proxy_listen.as_deref().unwrap_or(""),
+        )?;
         let (_writing, txn) = self.write_txn().await?;
         Self::check_group_name_free(&txn, &name, None).await?;
         let now = Utc::now();
@@ -161,6 +172,8 @@ impl Hub {
             name: Set(name),
             description: Set(input.description),
             labels: Set(labels_to_text(&input.labels)),
+            proxy_listen: Set(proxy_listen),
+            config_version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -181,6 +194,7 @@ impl Hub {
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
+        self.gateway_changed();
         Ok(to_dto(m, 0))
     }
 
@@ -217,6 +231,9 @@ impl Hub {
             validate::labels("labels", &l)?;
             row.labels = Set(labels_to_text(&l));
         }
+        if let Some(p) = patch.proxy_listen {
+            row.proxy_listen = Set(app::model::gateway::proxy_listen("proxy_listen", &p)?);
+        }
         row.updated_at = Set(Utc::now());
         let m = row.update(&txn).await.map_err(db_err)?;
         audit::record(
@@ -233,6 +250,7 @@ impl Hub {
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
+        self.gateway_changed();
         self.runtime_group(&m.id.to_string()).await
     }
 
@@ -264,6 +282,7 @@ impl Hub {
                 ),
             ));
         }
+        Self::delete_group_gateway(&txn, id).await?;
         runtime_group::Entity::delete_by_id(id)
             .exec(&txn)
             .await
@@ -281,7 +300,9 @@ impl Hub {
             },
         )
         .await?;
-        txn.commit().await.map_err(db_err)
+        txn.commit().await.map_err(db_err)?;
+        self.gateway_changed();
+        Ok(())
     }
 
     /// `package-key/version` of every version in a group.

@@ -269,6 +269,7 @@ impl Hub {
                     Self::find_group_row(&txn, &current.runtime_group_id.to_string()).await?;
                 Self::check_version_name_free(&txn, &pkg, &group, &name, Some(id)).await?;
                 row.name = Set(name);
+                Self::bump_config(&txn, vec![current.runtime_group_id]).await?;
             }
         }
         if let Some(s) = patch.status {
@@ -292,6 +293,7 @@ impl Hub {
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
+        self.gateway_changed();
         Ok(dto)
     }
 
@@ -305,6 +307,7 @@ impl Hub {
         let pkg = Self::find_package_row(&txn, package).await?;
         let current = Self::find_version_row(&txn, &pkg, id).await?;
         Self::remove_specs_of(&txn, vec![id]).await?;
+        Self::remove_gateway_of(&txn, &[id]).await?;
         service_version::Entity::delete_by_id(id)
             .exec(&txn)
             .await
@@ -323,6 +326,8 @@ impl Hub {
             },
         )
         .await?;
-        txn.commit().await.map_err(db_err)
+        txn.commit().await.map_err(db_err)?;
+        self.gateway_changed();
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod documents;
+mod gateway;
 mod openapi;
 mod packages;
 mod runtime_groups;
@@ -13,7 +14,7 @@ use app::error::AppError;
 use std::sync::Arc;
 
 use app::model::Actor;
-use app::ports::{AccountsRef, CatalogRef};
+use app::ports::{AccountsRef, CatalogRef, GatewaysRef};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -36,6 +37,13 @@ pub use openapi::ApiDoc;
 pub struct RestState {
     pub catalog: CatalogRef,
     pub accounts: AccountsRef,
+    pub gateways: GatewaysRef,
+}
+
+impl FromRef<RestState> for GatewaysRef {
+    fn from_ref(s: &RestState) -> Self {
+        s.gateways.clone()
+    }
 }
 
 impl FromRef<RestState> for CatalogRef {
@@ -71,6 +79,21 @@ pub fn api() -> OpenApiRouter<RestState> {
             documents::delete
         ))
         .routes(routes!(specs::put, specs::get, specs::delete))
+        .routes(routes!(
+            gateway::put_implementation,
+            gateway::get_implementation,
+            gateway::delete_implementation
+        ))
+        .routes(routes!(gateway::list_routes, gateway::create_route))
+        .routes(routes!(
+            gateway::get_route,
+            gateway::put_route,
+            gateway::patch_route,
+            gateway::delete_route
+        ))
+        .routes(routes!(gateway::list_tokens, gateway::create_token))
+        .routes(routes!(gateway::revoke_token))
+        .routes(routes!(gateway::list_nodes))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user, accounts::delete_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))
@@ -105,7 +128,8 @@ pub fn operations() -> Vec<(String, String)> {
 pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
     let state = RestState {
         catalog: Arc::new(hub.clone()),
-        accounts: Arc::new(hub),
+        accounts: Arc::new(hub.clone()),
+        gateways: Arc::new(hub),
     };
     let (routes, doc) = api().split_for_parts();
     let doc = Arc::new(doc);

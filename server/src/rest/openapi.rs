@@ -12,7 +12,7 @@ use utoipa::Modify;
     info(
         title = "Portico admin API",
         version = "1",
-        description = "Runtime groups, service packages (`\"published\": true` shows one in the Dev Portal) and their versions, documentation pages and API specs, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+        description = "Runtime groups (`proxy_listen`: where `portico serve` runs the group's embedded data plane), service packages (`\"published\": true` shows one in the Dev Portal) and their versions, documentation pages and API specs, implementations and routes, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
     ),
     components(schemas(
         RuntimeGroup, NewRuntimeGroup, RuntimeGroupPatch,
@@ -20,6 +20,8 @@ use utoipa::Modify;
         ServiceVersion, NewServiceVersion, ServiceVersionPatch, VersionStatus,
         Document, RenderedDocument, NewDocument, DocumentPatch, ApiSpecInfo,
         User, NewUser, UserPatch, Role, ApiToken, NewApiToken, CreatedApiToken, AuditEvent,
+        Implementation, ImplementationInput, Route, RouteInput, DataPlaneToken,
+        NewDataPlaneToken, CreatedDataPlaneToken, DataPlaneNode,
         ErrorBody, ErrorDetail,
     )),
     modifiers(&BearerAuth),
@@ -30,6 +32,8 @@ use utoipa::Modify;
         (name = "service-versions", description = "Versions of a package, each in one runtime group"),
         (name = "documents", description = "Markdown documentation pages of a package (docs as code)"),
         (name = "specs", description = "The API spec of a version: OpenAPI 3.0, 3.1 or Swagger 2.0, YAML or JSON"),
+        (name = "gateway", description = "A version's implementation (upstream) and routes, with Kong's field names"),
+        (name = "data-planes", description = "A runtime group's data plane tokens and nodes"),
         (name = "users", description = "Accounts and their roles (Admin only)"),
         (name = "tokens", description = "Personal API tokens: send `Authorization: Bearer <token>`"),
         (name = "audit", description = "Who changed what, when (Admin only)"),

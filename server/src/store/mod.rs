@@ -3,8 +3,12 @@
 pub mod api_spec;
 pub mod api_token;
 pub mod audit_event;
+pub mod data_plane_node;
+pub mod data_plane_token;
 pub mod document;
+pub mod implementation;
 pub mod package_label;
+pub mod route;
 pub mod runtime_group;
 pub mod service_package;
 pub mod service_version;

@@ -10,6 +10,10 @@ pub struct Model {
     pub name_key: String,
     pub description: String,
     pub labels: String,
+    /// Where the embedded data plane of `portico serve` listens; none: no embedded one.
+    pub proxy_listen: Option<String>,
+    /// Increases with every change of what the group's data planes serve.
+    pub config_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// A data plane node as last seen by the control plane.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "data_plane_nodes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub runtime_group_id: Uuid,
+    pub hostname: String,
+    pub version: String,
+    pub config_version: i64,
+    pub embedded: bool,
+    pub last_error: Option<String>,
+    pub first_seen_at: DateTimeUtc,
+    pub last_seen_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,273 @@
+//! A standalone data plane node (`portico gateway`) against a real control plane over
+//! HTTP: it syncs, serves, follows route edits, appears in the group's nodes, keeps
+//! serving when the control plane stops, starts from its cache while the control plane
+//! is down, and is refused with a bad or revoked token.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::model::*;
+use app::ports::{Catalog, Gateways};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::gateway::node::{run_node, NodeOptions};
+use server::hub::Hub;
+use tokio::sync::oneshot;
+
+async fn echo_upstream() -> SocketAddr {
+    let app = axum::Router::new().fallback(|req: axum::extract::Request| async move {
+        axum::Json(json!({ "path": req.uri().path() }))
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    addr
+}
+
+/// The control plane (UI, REST, `/dp/v1`) on an ephemeral port; abort the handle to
+/// stop it accepting.
+async fn control_plane(hub: Hub) -> (String, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let app = server::web::app(hub, server::leptos_options(addr, "target/site"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    (format!("http://{addr}"), task)
+}
+
+struct Node {
+    proxy: String,
+    status: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Node {
+    async fn start(cp: &str, token: &str, cache: &Path) -> Node {
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let status = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (p, s) = (proxy.local_addr().unwrap(), status.local_addr().unwrap());
+        let (stop, rx) = oneshot::channel::<()>();
+        let opts = NodeOptions {
+            control_plane: cp.to_string(),
+            runtime_group: "default".into(),
+            token: Some(token.to_string()),
+            cache_dir: cache.to_path_buf(),
+        };
+        let task = tokio::spawn(run_node(
+            opts,
+            proxy,
+            status,
+            Arc::new(server::gateway::CountingSink::default()),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Node {
+            proxy: format!("http://{p}"),
+            status: format!("http://{s}/status"),
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let r = tokio::time::timeout(Duration::from_secs(40), self.task)
+            .await
+            .expect("the node stops");
+        r.unwrap().unwrap();
+    }
+}
+
+/// GETs until `ok` holds (at most `secs`); the last status and body.
+async fn until(
+    url: &str,
+    secs: u64,
+    ok: impl Fn(StatusCode, &Value) -> bool,
+) -> (StatusCode, Value) {
+    let c = reqwest::Client::new();
+    let t0 = Instant::now();
+    loop {
+        let (st, body) = match c.get(url).send().await {
+            Ok(r) => {
+                let st = r.status();
+                (st, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+            Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Value::Null),
+        };
+        if ok(st, &body) || t0.elapsed() > Duration::from_secs(secs) {
+            return (st, body);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_node_follows_the_control_plane_and_survives_its_outage() {
+    let backend = common::sqlite().await;
+    let hub = backend.hub.clone();
+    let admin = Actor::console();
+    let up = echo_upstream().await;
+
+    let pkg = hub
+        .create_package(
+            &admin,
+            NewServicePackage {
+                display_name: "Orders".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let group = hub.get_runtime_group(&admin, "default").await.unwrap();
+    let v = hub
+        .create_version(
+            &admin,
+            &pkg.key,
+            NewServiceVersion {
+                name: "v1".into(),
+                runtime_group_id: group.id,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    hub.put_implementation(
+        &admin,
+        &pkg.key,
+        v.id,
+        ImplementationInput {
+            url: Some(format!("http://{up}")),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let route = hub
+        .create_route(
+            &admin,
+            &pkg.key,
+            v.id,
+            RouteInput {
+                paths: vec!["/orders".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let token = hub
+        .create_data_plane_token(
+            &admin,
+            "default",
+            NewDataPlaneToken {
+                name: "edge".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let (cp, cp_task) = control_plane(hub.clone()).await;
+    let cache = tempfile::tempdir().unwrap();
+    let node = Node::start(&cp, &token.secret, cache.path()).await;
+
+    let (st, body) = until(&format!("{}/orders/1", node.proxy), 10, |st, _| {
+        st == StatusCode::OK
+    })
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["path"], "/1");
+    let (st, status) = until(&node.status, 2, |st, _| st == StatusCode::OK).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(status["ready"], true);
+    let v1 = status["config_version"].as_u64().unwrap();
+    assert!(
+        cache.path().join("config.json").exists(),
+        "the node cached its config"
+    );
+
+    // A route edit reaches the node without a restart.
+    hub.update_route(
+        &admin,
+        &pkg.key,
+        v.id,
+        route.id,
+        RouteInput {
+            paths: vec!["/v2/orders".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (st, body) = until(&format!("{}/v2/orders/9", node.proxy), 5, |st, _| {
+        st == StatusCode::OK
+    })
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["path"], "/9");
+    let (_, status) = until(&node.status, 2, |_, b| {
+        b["config_version"].as_u64() > Some(v1)
+    })
+    .await;
+    assert!(status["config_version"].as_u64().unwrap() > v1);
+
+    // It is listed as a connected, standalone node.
+    let gw = hub.group_gateway(&admin, "default").await.unwrap();
+    let n = gw
+        .nodes
+        .iter()
+        .find(|n| !n.embedded)
+        .expect("the node is listed");
+    assert!(n.connected);
+    assert_eq!(n.version, env!("CARGO_PKG_VERSION"));
+
+    // The control plane stops: the node keeps serving.
+    cp_task.abort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (st, _) = until(&format!("{}/v2/orders/9", node.proxy), 1, |st, _| {
+        st == StatusCode::OK
+    })
+    .await;
+    assert_eq!(st, StatusCode::OK, "serving through the outage");
+    node.stop().await;
+
+    // Restarted while the control plane is down: serves from its cache at once.
+    let dead = "http://127.0.0.1:9"; // nothing listens on the discard port
+    let node = Node::start(dead, &token.secret, cache.path()).await;
+    let (st, body) = until(&format!("{}/v2/orders/3", node.proxy), 3, |st, _| {
+        st == StatusCode::OK
+    })
+    .await;
+    assert_eq!(st, StatusCode::OK, "served from the cache: {body}");
+    let (_, status) = until(&node.status, 2, |st, _| st == StatusCode::OK).await;
+    assert_eq!(status["ready"], true);
+    node.stop().await;
+
+    // A bad or revoked token gets nothing: no config, not ready.
+    let (cp, _cp_task) = control_plane(hub.clone()).await;
+    hub.revoke_data_plane_token(&admin, "default", token.token.id)
+        .await
+        .unwrap();
+    for secret in [token.secret.as_str(), "pdp_not-a-token"] {
+        let empty = tempfile::tempdir().unwrap();
+        let node = Node::start(&cp, secret, empty.path()).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let r = reqwest::get(&node.status).await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let status: Value = r.json().await.unwrap();
+        assert_eq!(status["ready"], false);
+        let r = reqwest::get(format!("{}/v2/orders/1", node.proxy))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "no config yet");
+        assert!(!empty.path().join("config.json").exists());
+        node.stop().await;
+    }
+}
