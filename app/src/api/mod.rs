@@ -3,6 +3,7 @@
 
 mod auth;
 mod docs;
+mod gateway;
 mod packages;
 mod portal;
 mod runtime_groups;
@@ -11,6 +12,7 @@ mod versions;
 
 pub use auth::*;
 pub use docs::*;
+pub use gateway::*;
 pub use packages::*;
 pub use portal::*;
 pub use runtime_groups::*;

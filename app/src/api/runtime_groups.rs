@@ -22,6 +22,7 @@ pub async fn create_runtime_group(
     name: String,
     description: Option<String>,
     labels: Option<String>,
+    proxy_listen: Option<String>,
 ) -> Result<RuntimeGroup, AppError> {
     let actor = crate::ports::actor()?;
     let labels = validate::parse_labels("labels", labels.as_deref().unwrap_or(""))?;
@@ -32,6 +33,7 @@ pub async fn create_runtime_group(
                 name,
                 description: description.unwrap_or_default(),
                 labels,
+                proxy_listen,
             },
         )
         .await?;
@@ -45,6 +47,7 @@ pub async fn update_runtime_group(
     name: String,
     description: Option<String>,
     labels: Option<String>,
+    proxy_listen: Option<String>,
 ) -> Result<RuntimeGroup, AppError> {
     let actor = crate::ports::actor()?;
     let id = super::parse_id("id", &id)?;
@@ -57,6 +60,7 @@ pub async fn update_runtime_group(
                 name: Some(name),
                 description: Some(description.unwrap_or_default()),
                 labels: Some(labels),
+                proxy_listen: Some(proxy_listen.unwrap_or_default()),
             },
         )
         .await?;

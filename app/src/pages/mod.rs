@@ -4,6 +4,7 @@ mod account;
 mod audit;
 mod auth;
 mod docs;
+mod gateway;
 mod hub;
 mod not_found;
 mod package;

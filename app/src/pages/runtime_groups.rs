@@ -7,14 +7,23 @@ use crate::components::*;
 use crate::model::validate;
 use crate::model::*;
 
+use super::gateway::{successes, DataPlanesSection, ProxyListenField};
+
 fn check_name(s: &str) -> Result<(), validate::FieldError> {
     validate::display_name("name", s)
 }
 
 #[component]
 fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>) -> impl IntoView {
-    let (name, description, labels) = initial
-        .map(|g| (g.name, g.description, validate::format_labels(&g.labels)))
+    let (name, description, labels, proxy_listen) = initial
+        .map(|g| {
+            (
+                g.name,
+                g.description,
+                validate::format_labels(&g.labels),
+                g.proxy_listen.unwrap_or_default(),
+            )
+        })
         .unwrap_or_default();
     view! {
         <TextField label="Name" name="name" value=name required=true check=check_name error=error
@@ -22,7 +31,8 @@ fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>
         <TextField label="Description" name="description" value=description multiline=true check=check_description error=error/>
         <TextField label="Labels" name="labels" value=labels check=check_labels error=error placeholder="env:prod, region:eu"
             hint="Up to 5 key:value pairs, separated by commas."/>
-        <FormAlert error=error fields=&["name", "description", "labels"]/>
+        <ProxyListenField value=proxy_listen error=error/>
+        <FormAlert error=error fields=&["name", "description", "labels", "proxy_listen"]/>
     }
 }
 
@@ -102,9 +112,11 @@ pub fn RuntimeGroupPage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdateRuntimeGroup>::new();
     let delete = ServerAction::<DeleteRuntimeGroup>::new();
+    // Reloads after a successful edit (not after a rejected one, which keeps the input).
+    let updated = successes(update);
     let data = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        load_runtime_group,
+        move || (params.read().get("id").unwrap_or_default(), updated.get()),
+        |(id, _)| load_runtime_group(id),
     );
     view! {
         <Suspense fallback=Loading>
@@ -170,6 +182,7 @@ fn GroupDetail(
                 }.into_any()
             }}
         </section>
+        <DataPlanesSection group=group.clone()/>
         {editor.then(|| view! {
         <section class="card" aria-labelledby="edit-title">
             <details open=move || update_error.get().is_some()>

@@ -8,6 +8,8 @@ use crate::error::AppError;
 use crate::model::validate;
 use crate::model::*;
 
+use super::gateway::GatewaySection;
+
 fn check_version_name(s: &str) -> Result<(), validate::FieldError> {
     validate::version_name("name", s)
 }
@@ -165,6 +167,7 @@ fn VersionDashboard(
             })}
             <FormAlert error=status_error fields=&[]/>
         </section>
+        <GatewaySection package=package.clone() version=version.clone()/>
         <SpecCard package=package.clone() version=version.clone() upload_error=spec_upload_error/>
         {editor.then(|| view! {
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">

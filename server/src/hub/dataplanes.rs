@@ -295,15 +295,17 @@ impl Hub {
         if t.last_used_at
             .is_none_or(|l| now - l > Duration::seconds(60))
         {
+            let (_writing, txn) = self.write_txn().await?;
             data_plane_token::Entity::update_many()
                 .col_expr(
                     data_plane_token::Column::LastUsedAt,
                     sea_orm::sea_query::Expr::value(now),
                 )
                 .filter(data_plane_token::Column::Id.eq(t.id))
-                .exec(&self.db)
+                .exec(&txn)
                 .await
                 .map_err(db_err)?;
+            txn.commit().await.map_err(db_err)?;
         }
         runtime_group::Entity::find_by_id(t.runtime_group_id)
             .one(&self.db)
@@ -319,8 +321,10 @@ impl Hub {
         error: Option<Option<String>>,
     ) -> Result<()> {
         let now = Utc::now();
+        // SQLite has one writer: take the hub's writer lock like every other change.
+        let (writing, txn) = self.write_txn().await?;
         let existing = data_plane_node::Entity::find_by_id(hello.id)
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(db_err)?;
         let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
@@ -336,7 +340,7 @@ impl Hub {
                     row.last_error = Set(e);
                 }
                 row.last_seen_at = Set(now);
-                row.update(&self.db).await.map_err(db_err)?;
+                row.update(&txn).await.map_err(db_err)?;
             }
             None => {
                 let row = data_plane_node::ActiveModel {
@@ -350,8 +354,11 @@ impl Hub {
                     first_seen_at: Set(now),
                     last_seen_at: Set(now),
                 };
-                // Two first polls of one node may race: the loser just retries as an update.
-                if let Err(e) = row.insert(&self.db).await {
+                // Two first polls of one node may race (PostgreSQL): the loser retries
+                // as an update.
+                if let Err(e) = row.insert(&txn).await {
+                    drop(txn);
+                    drop(writing);
                     if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
                         return Box::pin(self.record_node(group, hello, None)).await;
                     }
@@ -359,7 +366,7 @@ impl Hub {
                 }
             }
         }
-        Ok(())
+        txn.commit().await.map_err(db_err)
     }
 
     pub(super) async fn nodes_of(&self, group: Uuid) -> Result<Vec<DataPlaneNode>> {
