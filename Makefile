@@ -11,7 +11,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools check unit e2e seed bench-hub bench-portal bench-spec
+.PHONY: run test tools check unit e2e seed bench-hub bench-portal bench-spec bench-proxy
 
 ## Installs what is missing; fast when everything is present.
 tools:
@@ -94,3 +94,7 @@ bench-portal:
 ## Parsing and rendering a generated 5 MB API spec (criterion, release build).
 bench-spec:
 	cargo bench -p server --bench spec_render
+
+## Requests/s and p99 of the data plane on one worker thread vs nginx with one worker (release build; installs wrk and nginx when missing).
+bench-proxy:
+	server/benches/proxy_load.sh

@@ -31,6 +31,9 @@ pub enum Command {
     /// Manage accounts from the server's console.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run a standalone data plane node: proxy the traffic of one runtime group with
+    /// the configuration it syncs from the control plane (and caches locally).
+    Gateway(GatewayArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,6 +113,15 @@ pub struct ServeArgs {
     /// A session ends this many hours after sign-in, used or not.
     #[arg(long, env = "PORTICO_SESSION_MAX_HOURS", default_value_t = 168)]
     pub session_max_hours: u32,
+    /// Where a runtime group's embedded data plane listens: GROUP=IP:PORT, repeatable
+    /// (or comma-separated in the variable). Stored on the group at start-up, as if set
+    /// in the UI; `GROUP=` turns that group's embedded data plane off.
+    #[arg(
+        long = "proxy-listen",
+        env = "PORTICO_PROXY_LISTEN",
+        value_delimiter = ','
+    )]
+    pub proxy_listen: Vec<String>,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -124,4 +136,35 @@ pub struct SeedArgs {
     pub versions: usize,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GatewayArgs {
+    /// Base URL of the control plane (the Portico server), e.g. https://portico.example.com.
+    #[arg(long, env = "PORTICO_CONTROL_PLANE")]
+    pub control_plane: String,
+    /// The runtime group whose configuration this node serves.
+    #[arg(long, env = "PORTICO_RUNTIME_GROUP", default_value = "default")]
+    pub runtime_group: String,
+    /// The runtime group's data plane token.
+    #[arg(long, env = "PORTICO_DP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Address of the proxy.
+    #[arg(long, env = "PORTICO_GATEWAY_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// Address of the status endpoint (GET /status).
+    #[arg(
+        long,
+        env = "PORTICO_GATEWAY_STATUS_LISTEN",
+        default_value = "127.0.0.1:8100"
+    )]
+    pub status_listen: SocketAddr,
+    /// Where the node keeps its id and the last applied configuration, to serve at
+    /// once after a restart even when the control plane is unreachable.
+    #[arg(
+        long,
+        env = "PORTICO_GATEWAY_CACHE_DIR",
+        default_value = "./gateway-cache"
+    )]
+    pub cache_dir: PathBuf,
 }

@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Admin(cmd)) => admin(cmd).await,
+        Some(Command::Gateway(args)) => server::gateway::node::run_standalone(args).await,
     }
 }
 
@@ -138,13 +139,44 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
             }
         });
     }
+    for entry in &args.proxy_listen {
+        let Some((group, addr)) = entry.split_once('=') else {
+            anyhow::bail!("--proxy-listen takes GROUP=IP:PORT, not \"{entry}\"");
+        };
+        match hub
+            .configure_proxy_listen(group.trim(), addr.trim())
+            .await
+            .map_err(|e| anyhow::anyhow!("--proxy-listen {entry}: {e}"))?
+        {
+            Some(()) => {}
+            None => tracing::warn!("--proxy-listen: there is no runtime group \"{group}\""),
+        }
+    }
+    server::control::spawn_change_poller(hub.clone());
+    let planes = server::control::EmbeddedPlanes::start(
+        hub.clone(),
+        std::sync::Arc::new(server::gateway::CountingSink::default()),
+    );
     let options = server::leptos_options(args.listen, &args.site_root);
+    let status_planes = planes.clone();
     let app = server::web::app_with(
         hub,
         options,
         server::auth::AuthSettings {
             trust_forwarded: args.trust_forwarded,
         },
+    )
+    .route(
+        "/status",
+        axum::routing::get(move || {
+            let planes = status_planes.clone();
+            async move {
+                axum::Json(serde_json::json!({
+                    "control_plane": { "ready": true, "version": env!("CARGO_PKG_VERSION") },
+                    "data_planes": planes.status(),
+                }))
+            }
+        }),
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(
@@ -158,6 +190,8 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // The UI has stopped; let the data planes finish their in-flight requests.
+    planes.shutdown().await;
     tracing::info!("Portico stopped");
     Ok(())
 }

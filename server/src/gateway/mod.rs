@@ -1,4 +1,20 @@
 //! The data plane: the proxy (hyper), its configuration snapshots and their sync, for
 //! the embedded data planes of `portico serve` and the standalone `portico gateway`.
+//!
+//! - [`DataPlane`]: applies [`snapshot::Snapshot`]s (compiled, swapped atomically) and
+//!   serves the proxy and status listeners;
+//! - [`log`]: the per-request log step ([`LogSink`], [`LogEntry`], [`CountingSink`]);
+//! - [`node`]: the standalone node (`portico gateway`): cache directory, long-poll
+//!   sync with the control plane.
 
+mod body;
+mod compiled;
+mod dataplane;
+pub mod log;
+pub mod node;
+mod proxy;
 pub mod snapshot;
+mod upstream;
+
+pub use dataplane::{DataPlane, DataPlaneStatus, RefusedSnapshot, DRAIN_TIMEOUT};
+pub use log::{CountingSink, Counts, ErrorKind, LogEntry, LogSink, RouteInfo};

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Requests/s and p99 latency of Portico's data plane on ONE tokio worker thread against
+# nginx with ONE worker process, both proxying GET / to the same upstream (an nginx
+# answering a fixed 13-byte body) over keep-alive upstream connections. wrk drives both
+# the same way. A measurement, not a test; only 127.0.0.1 is used.
+#   server/benches/proxy_load.sh [seconds] [connections] [rounds]
+# On a 2-core machine the proxy under test runs on CPU 0, wrk and the upstream on CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dur="${1:-10}"
+conns="${2:-50}"
+rounds="${3:-1}"
+target="${CARGO_TARGET_DIR:-target}"
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing ${missing[*]} from Debian"
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+cargo build --release -p server --bin portico
+PORTICO="$target/release/portico"
+
+ncpu=$(nproc)
+if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
+  on_proxy=(taskset -c 0)
+  on_load=(taskset -c 1)
+else
+  on_proxy=()
+  on_load=()
+fi
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+base=$((20000 + RANDOM % 20000))
+up_port=$base
+nginx_port=$((base + 1))
+portico_port=$((base + 2))
+status_port=$((base + 3))
+unused_port=$((base + 4))
+
+# nginx instance: $1 name, $2 server block(s) for http {}
+start_nginx() {
+  local name="$1" servers="$2" cpu="$3"
+  local dir="$work/$name"
+  mkdir -p "$dir/logs" "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 75s;
+  $servers
+}
+EOF
+  taskset -c "$cpu" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
+  pids+=($!)
+}
+
+cpu_load=0
+cpu_proxy=0
+if [ "${#on_load[@]}" -gt 0 ]; then cpu_load=1; fi
+
+# the upstream
+start_nginx upstream "server { listen 127.0.0.1:$up_port; location / { return 200 'hello, world\n'; } }" "$cpu_load"
+
+# the baseline: nginx proxying with a keep-alive pool (and the usual forwarding headers)
+start_nginx proxy "
+  upstream backend { server 127.0.0.1:$up_port; keepalive 128; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_set_header Host \$proxy_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+      proxy_set_header X-Forwarded-Port \$server_port;
+    }
+  }" "$cpu_proxy"
+
+# Portico: a standalone node serving a cached snapshot (the control plane address is
+# unused: the node keeps serving the cache and retries in the background)
+mkdir -p "$work/cache"
+cat >"$work/cache/config.json" <<EOF
+{"runtime_group_id":"00000000-0000-0000-0000-000000000001","runtime_group":"default",
+ "config_version":1,"generated_at":"2026-01-01T00:00:00Z",
+ "services":[{"version_id":"v","package_id":"p","package_key":"bench","package_name":"bench",
+   "version_name":"v1",
+   "upstream":{"protocol":"http","host":"127.0.0.1","port":$up_port,"path":null,"retries":5,
+     "connect_timeout_ms":60000,"read_timeout_ms":60000,"write_timeout_ms":60000},
+   "routes":[{"id":"r","paths":["/"],"strip_path":false}]}]}
+EOF
+TOKIO_WORKER_THREADS=1 RUST_LOG=error "${on_proxy[@]}" "$PORTICO" gateway \
+  --control-plane "http://127.0.0.1:$unused_port" --token bench \
+  --listen "127.0.0.1:$portico_port" --status-listen "127.0.0.1:$status_port" \
+  --cache-dir "$work/cache" >"$work/portico.log" 2>&1 &
+pids+=($!)
+
+wait_up() {
+  for _ in $(seq 1 100); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then return 0; fi
+    sleep 0.1
+  done
+  echo "$1 did not answer 200" >&2
+  cat "$work/portico.log" >&2 || true
+  exit 1
+}
+wait_up "http://127.0.0.1:$up_port/"
+wait_up "http://127.0.0.1:$nginx_port/"
+wait_up "http://127.0.0.1:$portico_port/"
+body_nginx=$(curl -s "http://127.0.0.1:$nginx_port/")
+body_portico=$(curl -s "http://127.0.0.1:$portico_port/")
+[ "$body_nginx" = "$body_portico" ] || { echo "different answers: '$body_nginx' vs '$body_portico'" >&2; exit 1; }
+
+# "12.34ms" / "850.00us" / "1.02s" -> milliseconds
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+    else printf "%s", v }'
+}
+
+# $1 url -> "rps p99_ms p50_ms"
+measure() {
+  "${on_load[@]}" wrk -t1 -c"$conns" -d2s "$1" >/dev/null
+  local out
+  out=$("${on_load[@]}" wrk -t1 -c"$conns" -d"${dur}s" --latency "$1")
+  if echo "$out" | grep -q "Non-2xx"; then
+    echo "$out" >&2
+    echo "non-2xx answers from $1" >&2
+    exit 1
+  fi
+  local rps p99 p50
+  rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  echo "$rps $(to_ms "$p99") $(to_ms "$p50")"
+}
+
+echo "wrk -t1 -c$conns -d${dur}s, $rounds round(s); proxy on CPU $cpu_proxy, wrk and upstream on CPU $cpu_load"
+printf '%-8s %-26s %12s %10s %10s\n' round proxy "requests/s" "p50 ms" "p99 ms"
+for round in $(seq 1 "$rounds"); do
+  read -r n_rps n_p99 n_p50 <<<"$(measure "http://127.0.0.1:$nginx_port/")"
+  read -r p_rps p_p99 p_p50 <<<"$(measure "http://127.0.0.1:$portico_port/")"
+  printf '%-8s %-26s %12s %10s %10s\n' "$round" "nginx (1 worker)" "$n_rps" "$n_p50" "$n_p99"
+  printf '%-8s %-26s %12s %10s %10s\n' "$round" "portico (1 worker thread)" "$p_rps" "$p_p50" "$p_p99"
+  awk -v p="$p_rps" -v n="$n_rps" -v pp="$p_p99" -v np="$n_p99" \
+    'BEGIN { printf "         portico/nginx: %.2fx requests/s, p99 %.3f ms vs %.3f ms (%s)\n", p / n, pp, np, (pp <= np ? "portico lower or equal" : "portico higher") }'
+done
+curl -s "http://127.0.0.1:$status_port/status" | grep -o '"requests":[0-9]*' | sed 's/^/portico status: /'

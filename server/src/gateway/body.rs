@@ -1,0 +1,295 @@
+//! Streaming bodies: the client's request body on its way upstream (counted), and the
+//! response body on its way to the client (counted; carries the request's log state
+//! and the upstream connection, so that its end or drop fires the log step exactly
+//! once and gives the connection back to its pool when the response was complete).
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+
+use super::dataplane::Shared;
+use super::log::{ErrorKind, LogEntry, RouteInfo};
+use super::upstream::{is_timeout, PooledConn};
+
+/// Request body bytes seen so far, shared between the request body (in the upstream
+/// connection's task) and the log state.
+#[derive(Debug, Default)]
+pub(crate) struct ReqCounter {
+    pub bytes: AtomicU64,
+    pub failed: AtomicBool,
+}
+
+/// The client's request body, forwarded upstream as it arrives.
+pub(crate) struct ReqBody {
+    inner: Incoming,
+    counter: Option<Arc<ReqCounter>>,
+}
+
+impl ReqBody {
+    pub(crate) fn new(inner: Incoming, counter: Option<Arc<ReqCounter>>) -> Self {
+        ReqBody { inner, counter }
+    }
+}
+
+impl Body for ReqBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Some(c) = &this.counter {
+            match &r {
+                Poll::Ready(Some(Ok(f))) => {
+                    if let Some(d) = f.data_ref() {
+                        c.bytes.fetch_add(d.len() as u64, Ordering::Relaxed);
+                    }
+                }
+                Poll::Ready(Some(Err(_))) => c.failed.store(true, Ordering::Relaxed),
+                _ => {}
+            }
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// What the log step records about one request, filled in as the request goes; its
+/// `Drop` hands the [`LogEntry`] to the sink (exactly once, since it is owned by the
+/// request future and then by the response body).
+pub(crate) struct LogState {
+    shared: Arc<Shared>,
+    time: SystemTime,
+    pub started: Instant,
+    method: hyper::Method,
+    pub route: Option<Arc<RouteInfo>>,
+    pub status: u16,
+    pub req: Option<Arc<ReqCounter>>,
+    pub response_bytes: u64,
+    pub upstream_latency: Option<Duration>,
+    pub gateway_latency: Option<Duration>,
+    pub error: Option<ErrorKind>,
+    /// Response headers were produced.
+    pub responded: bool,
+    /// The response body was handed over completely.
+    pub finished: bool,
+}
+
+impl LogState {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        time: SystemTime,
+        started: Instant,
+        method: hyper::Method,
+    ) -> Self {
+        LogState {
+            shared,
+            time,
+            started,
+            method,
+            route: None,
+            status: 0,
+            req: None,
+            response_bytes: 0,
+            upstream_latency: None,
+            gateway_latency: None,
+            error: None,
+            responded: false,
+            finished: false,
+        }
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl Drop for LogState {
+    fn drop(&mut self) {
+        let total = self.started.elapsed();
+        let (status, error) = if !self.responded {
+            (499, Some(ErrorKind::ClientAbort))
+        } else if !self.finished {
+            (
+                self.status,
+                Some(self.error.unwrap_or(ErrorKind::ClientAbort)),
+            )
+        } else {
+            (self.status, self.error)
+        };
+        let entry = LogEntry {
+            time: self.time.into(),
+            runtime_group: self.shared.runtime_group.clone(),
+            route: self.route.take(),
+            method: std::mem::take(&mut self.method),
+            status,
+            request_bytes: self
+                .req
+                .as_ref()
+                .map_or(0, |c| c.bytes.load(Ordering::Relaxed)),
+            response_bytes: self.response_bytes,
+            total_latency_us: micros(total),
+            upstream_latency_us: self.upstream_latency.map(micros),
+            gateway_latency_us: micros(self.gateway_latency.unwrap_or(total)),
+            error,
+        };
+        self.shared.requests.fetch_add(1, Ordering::Relaxed);
+        self.shared.sink.log(entry);
+    }
+}
+
+enum Kind {
+    Upstream(Incoming),
+    Full(Option<Bytes>),
+}
+
+/// The response body sent to the client.
+pub(crate) struct ProxyBody {
+    kind: Kind,
+    conn: Option<PooledConn>,
+    log: LogState,
+}
+
+impl ProxyBody {
+    pub(crate) fn full(bytes: Bytes, log: LogState) -> Self {
+        let kind = Kind::Full((!bytes.is_empty()).then_some(bytes));
+        ProxyBody {
+            kind,
+            conn: None,
+            log,
+        }
+    }
+
+    pub(crate) fn upstream(body: Incoming, conn: PooledConn, log: LogState) -> Self {
+        ProxyBody {
+            kind: Kind::Upstream(body),
+            conn: Some(conn),
+            log,
+        }
+    }
+
+    fn finish(&mut self, cx: Option<&mut Context<'_>>) {
+        self.log.finished = true;
+        if let Some(c) = self.conn.take() {
+            c.release(cx);
+        }
+    }
+}
+
+/// Drive the upstream connection (it is driven by its response body), then poll the
+/// body.
+fn poll_upstream(
+    inc: &mut Incoming,
+    conn: &mut Option<PooledConn>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    if let Some(c) = conn {
+        c.poll_conn(cx);
+    }
+    let r = Pin::new(&mut *inc).poll_frame(cx);
+    if r.is_pending() && conn.as_ref().is_some_and(|c| c.is_done()) {
+        // the connection ended: dropping it ends the body too
+        *conn = None;
+        return Pin::new(inc).poll_frame(cx);
+    }
+    r
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        match &mut this.kind {
+            Kind::Full(b) => match b.take() {
+                Some(b) => {
+                    this.log.response_bytes += b.len() as u64;
+                    this.log.finished = true;
+                    Poll::Ready(Some(Ok(Frame::data(b))))
+                }
+                None => {
+                    this.log.finished = true;
+                    Poll::Ready(None)
+                }
+            },
+            Kind::Upstream(inc) => match poll_upstream(inc, &mut this.conn, cx) {
+                Poll::Ready(Some(Ok(f))) => {
+                    if let Some(d) = f.data_ref() {
+                        this.log.response_bytes += d.len() as u64;
+                    }
+                    if inc.is_end_stream() {
+                        this.finish(Some(cx));
+                    }
+                    Poll::Ready(Some(Ok(f)))
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.log.error = Some(if is_timeout(&e) {
+                        ErrorKind::UpstreamTimeout
+                    } else {
+                        ErrorKind::UpstreamAbort
+                    });
+                    this.conn = None;
+                    Poll::Ready(Some(Err(e)))
+                }
+                Poll::Ready(None) => {
+                    this.finish(Some(cx));
+                    Poll::Ready(None)
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full(b) => b.is_none(),
+            Kind::Upstream(inc) => inc.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Upstream(inc) => inc.size_hint(),
+        }
+    }
+}
+
+impl Drop for ProxyBody {
+    fn drop(&mut self) {
+        if self.log.finished {
+            return;
+        }
+        match &self.kind {
+            // Portico's own answers are handed over at once (HEAD: not at all).
+            Kind::Full(_) => self.log.finished = true,
+            Kind::Upstream(inc) => {
+                if inc.is_end_stream() && self.log.error.is_none() {
+                    // nothing was streamed (HEAD, 204, 304, empty body) or the end
+                    // was not polled
+                    self.finish(None);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! The standalone data plane node (`portico gateway`): serves the proxy and status
+//! listeners, keeps the last applied snapshot in its cache directory (so it serves at
+//! once after a restart, even while the control plane is unreachable) and long-polls
+//! the control plane for new snapshots (see [`super::snapshot`] for the protocol).
+//!
+//! Cache directory: `config.json` (the last applied snapshot, replaced atomically) and
+//! `node-id` (the node's UUID, created once).
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::dataplane::DataPlane;
+use super::log::{CountingSink, LogSink};
+use super::snapshot::{headers, Report, Snapshot};
+use crate::config::GatewayArgs;
+
+/// How long the control plane may hold a config poll open.
+const WAIT_MS: u64 = 25_000;
+const BACKOFF_MIN: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// What a node needs besides its listeners.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// Base URL of the control plane, e.g. `https://portico.example.com`.
+    pub control_plane: String,
+    pub runtime_group: String,
+    /// The data plane token (`Authorization: Bearer …`).
+    pub token: Option<String>,
+    pub cache_dir: PathBuf,
+}
+
+impl From<&GatewayArgs> for NodeOptions {
+    fn from(a: &GatewayArgs) -> Self {
+        NodeOptions {
+            control_plane: a.control_plane.clone(),
+            runtime_group: a.runtime_group.clone(),
+            token: a.token.clone(),
+            cache_dir: a.cache_dir.clone(),
+        }
+    }
+}
+
+/// `portico gateway`: run until SIGINT or SIGTERM, then drain.
+pub async fn run_standalone(args: GatewayArgs) -> anyhow::Result<()> {
+    run_standalone_until(args, shutdown_signal()).await
+}
+
+/// Bind the listeners of `args` and run the node until `shutdown` resolves.
+pub async fn run_standalone_until(
+    args: GatewayArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let proxy = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--listen)", args.listen))?;
+    let status = TcpListener::bind(args.status_listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--status-listen)", args.status_listen))?;
+    run_node(
+        NodeOptions::from(&args),
+        proxy,
+        status,
+        Arc::new(CountingSink::new()),
+        shutdown,
+    )
+    .await
+}
+
+/// Run a node on already bound listeners until `shutdown` resolves: serve the cached
+/// snapshot (if any) at once, sync with the control plane, then drain the listeners.
+pub async fn run_node(
+    opts: NodeOptions,
+    proxy: TcpListener,
+    status: TcpListener,
+    sink: Arc<dyn LogSink>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cache = opts.cache_dir.clone();
+    std::fs::create_dir_all(&cache)
+        .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
+    let node_id = node_id(&cache)?;
+    let dp = DataPlane::new(opts.runtime_group.clone(), sink);
+    load_cache(&dp, &cache, &opts.runtime_group).await;
+
+    tracing::info!(
+        "Portico data plane node {node_id} (runtime group \"{}\"): proxy on http://{}, status on http://{}/status, control plane {}",
+        opts.runtime_group,
+        proxy.local_addr()?,
+        status.local_addr()?,
+        opts.control_plane
+    );
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let proxy_task = {
+        let dp = dp.clone();
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move { dp.serve(proxy, stop).await })
+    };
+    let status_task = {
+        let dp = dp.clone();
+        let stop = stopped(stop_rx.clone());
+        tokio::spawn(async move { dp.serve_status(status, stop).await })
+    };
+    let sync_task = {
+        let sync = Sync {
+            dp: dp.clone(),
+            opts,
+            node_id,
+            hostname: hostname(),
+        };
+        let stop = stop_rx.clone();
+        tokio::spawn(async move { sync.run(stop).await })
+    };
+
+    shutdown.await;
+    tracing::info!("shutting down: draining in-flight requests");
+    let _ = stop_tx.send(true);
+    let _ = sync_task.await;
+    let proxy_result = proxy_task.await;
+    let status_result = status_task.await;
+    proxy_result.context("proxy listener task")??;
+    status_result.context("status listener task")??;
+    tracing::info!("data plane node stopped");
+    Ok(())
+}
+
+/// The node's id, kept in `<cache>/node-id` (created on first start).
+fn node_id(cache: &Path) -> anyhow::Result<String> {
+    let path = cache.join("node-id");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(id) = uuid::Uuid::parse_str(text.trim()) {
+            return Ok(id.to_string());
+        }
+        tracing::warn!(
+            "{} does not hold a UUID: making a new node id",
+            path.display()
+        );
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    write_atomically(&path, format!("{id}\n").as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(id)
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename, so that a crash
+/// leaves either the old or the new file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// Apply the cached snapshot, if there is a valid one for this runtime group.
+async fn load_cache(dp: &DataPlane, cache: &Path, group: &str) {
+    let path = cache.join("config.json");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::info!(
+                "no cached config in {}: waiting for the control plane",
+                cache.display()
+            );
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("cannot read {}: {e}", path.display());
+            return;
+        }
+    };
+    let snapshot: Snapshot = match serde_json::from_slice(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("ignoring the cached config {}: {e}", path.display());
+            return;
+        }
+    };
+    if snapshot.runtime_group != group {
+        tracing::warn!(
+            "ignoring the cached config {}: it belongs to runtime group \"{}\", not \"{group}\"",
+            path.display(),
+            snapshot.runtime_group
+        );
+        return;
+    }
+    let version = snapshot.config_version;
+    let plane = dp.clone();
+    match tokio::task::spawn_blocking(move || plane.apply(snapshot)).await {
+        Ok(Ok(_)) => tracing::info!("serving cached config version {version}"),
+        Ok(Err(e)) => tracing::warn!("the cached config version {version} was refused: {e}"),
+        Err(e) => tracing::warn!("applying the cached config failed: {e}"),
+    }
+}
+
+fn hostname() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|p| {
+            std::fs::read_to_string(p)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Exponential backoff with jitter: 0.5 s doubling up to 30 s; each wait is drawn
+/// between half and all of the current step.
+struct Backoff {
+    step: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff { step: BACKOFF_MIN }
+    }
+    fn reset(&mut self) {
+        self.step = BACKOFF_MIN;
+    }
+    fn next(&mut self) -> Duration {
+        let step = self.step;
+        self.step = (self.step * 2).min(BACKOFF_MAX);
+        let half = step / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+}
+
+enum Polled {
+    /// A new snapshot, and its JSON as received (for the cache).
+    Snapshot(Box<Snapshot>, bytes::Bytes),
+    NotModified,
+}
+
+struct Sync {
+    dp: DataPlane,
+    opts: NodeOptions,
+    node_id: String,
+    hostname: String,
+}
+
+impl Sync {
+    fn base(&self) -> &str {
+        self.opts.control_plane.trim_end_matches('/')
+    }
+
+    fn request(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let rb = rb
+            .header(headers::NODE_ID, &self.node_id)
+            .header(headers::NODE_HOSTNAME, &self.hostname)
+            .header(headers::NODE_VERSION, env!("CARGO_PKG_VERSION"))
+            .header(headers::RUNTIME_GROUP, &self.opts.runtime_group)
+            .header(
+                headers::CONFIG_VERSION,
+                self.dp.config_version().unwrap_or(0).to_string(),
+            );
+        match &self.opts.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        if self.opts.token.is_none() {
+            tracing::warn!("no data plane token (--token / PORTICO_DP_TOKEN): the control plane will refuse this node");
+        }
+        let client = match reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("cannot build the HTTP client for the control plane: {e}");
+                return;
+            }
+        };
+        // the last version received (applied or refused): the next poll asks for newer
+        let mut after = self.dp.config_version().unwrap_or(0);
+        let mut backoff = Backoff::new();
+        let mut failing = false;
+        loop {
+            let polled = tokio::select! {
+                r = self.poll(&client, after) => r,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            match polled {
+                Ok(Polled::NotModified) => {
+                    backoff.reset();
+                    if std::mem::take(&mut failing) {
+                        tracing::info!("control plane reachable again");
+                    }
+                }
+                Ok(Polled::Snapshot(snapshot, raw)) => {
+                    backoff.reset();
+                    if std::mem::take(&mut failing) {
+                        tracing::info!("control plane reachable again");
+                    }
+                    let version = snapshot.config_version;
+                    after = version;
+                    self.install(&client, *snapshot, raw).await;
+                }
+                Err(e) => {
+                    failing = true;
+                    let wait = backoff.next();
+                    tracing::warn!(
+                        "control plane {}: {e}; still serving config version {}; retrying in {:.1} s",
+                        self.base(),
+                        self.dp.config_version().map_or("none".to_string(), |v| v.to_string()),
+                        wait.as_secs_f64()
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            }
+        }
+    }
+
+    async fn poll(&self, client: &reqwest::Client, after: u64) -> Result<Polled, String> {
+        let url = format!(
+            "{}/dp/v1/config?after={after}&wait_ms={WAIT_MS}",
+            self.base()
+        );
+        let resp = self
+            .request(client.get(&url))
+            .timeout(Duration::from_millis(WAIT_MS) + Duration::from_secs(15))
+            .send()
+            .await
+            .map_err(|e| format!("unreachable ({e})"))?;
+        let status = resp.status();
+        match status.as_u16() {
+            200 => {
+                let raw = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| format!("reading the config failed: {e}"))?;
+                let snapshot: Snapshot = serde_json::from_slice(&raw)
+                    .map_err(|e| format!("the config is not a valid snapshot: {e}"))?;
+                Ok(Polled::Snapshot(Box::new(snapshot), raw))
+            }
+            204 => Ok(Polled::NotModified),
+            401 | 403 => {
+                let message = message_of(resp).await;
+                Err(format!(
+                    "{} {}: {message} (check --token and --runtime-group)",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                ))
+            }
+            _ => {
+                let message = message_of(resp).await;
+                Err(format!("answered {status}: {message}"))
+            }
+        }
+    }
+
+    async fn install(&self, client: &reqwest::Client, snapshot: Snapshot, raw: bytes::Bytes) {
+        let version = snapshot.config_version;
+        if snapshot.runtime_group != self.opts.runtime_group {
+            tracing::warn!(
+                "config version {version} is for runtime group \"{}\" (this node: \"{}\")",
+                snapshot.runtime_group,
+                self.opts.runtime_group
+            );
+        }
+        let plane = self.dp.clone();
+        let applied = match tokio::task::spawn_blocking(move || plane.apply(snapshot)).await {
+            Ok(r) => r,
+            Err(e) => Err(format!("applying the snapshot failed: {e}")),
+        };
+        match applied {
+            Ok(_) => {
+                let path = self.opts.cache_dir.join("config.json");
+                let written =
+                    tokio::task::spawn_blocking(move || write_atomically(&path, &raw)).await;
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!("cannot cache config version {version}: {e}"),
+                    Err(e) => tracing::warn!("cannot cache config version {version}: {e}"),
+                }
+            }
+            Err(error) => {
+                let report = Report {
+                    config_version: version,
+                    error,
+                };
+                let url = format!("{}/dp/v1/report", self.base());
+                let sent = self
+                    .request(client.post(&url))
+                    .timeout(Duration::from_secs(15))
+                    .json(&report)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => {}
+                    Ok(r) => tracing::warn!(
+                        "reporting the refused config version {version} answered {}",
+                        r.status()
+                    ),
+                    Err(e) => {
+                        tracing::warn!("reporting the refused config version {version} failed: {e}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `message` of a JSON error body, else the body's start.
+async fn message_of(resp: reqwest::Response) -> String {
+    let text = resp.text().await.unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => match v.get("message").and_then(|m| m.as_str()) {
+            Some(m) => m.to_string(),
+            None => text.chars().take(200).collect(),
+        },
+        Err(_) => text.chars().take(200).collect(),
+    }
+}
+
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
