@@ -60,6 +60,16 @@ pub(super) fn route_dto(m: route::Model) -> Route {
     }
 }
 
+/// `package/version/route` for the audit log.
+fn route_label(pkg: &service_package::Model, v: &service_version::Model, r: &RouteInput) -> String {
+    format!(
+        "{}/{}/{}",
+        pkg.key,
+        v.name,
+        r.name.as_deref().unwrap_or("(unnamed)")
+    )
+}
+
 fn route_summary(r: &RouteInput) -> serde_json::Value {
     serde_json::to_value(r).unwrap_or_default()
 }
@@ -418,12 +428,7 @@ impl Hub {
                 action: "route.create",
                 target_type: "route",
                 target_id: m.id.to_string(),
-                target_name: format!(
-                    "{}/{}/{}",
-                    pkg.key,
-                    v.name,
-                    input.name.as_deref().unwrap_or("(unnamed)")
-                ),
+                target_name: route_label(&pkg, &v, &input),
                 before: None,
                 after: Some(route_summary(&input)),
             },
@@ -466,12 +471,7 @@ impl Hub {
                 action: "route.update",
                 target_type: "route",
                 target_id: m.id.to_string(),
-                target_name: format!(
-                    "{}/{}/{}",
-                    pkg.key,
-                    v.name,
-                    input.name.as_deref().unwrap_or("(unnamed)")
-                ),
+                target_name: route_label(&pkg, &v, &input),
                 before: Some(route_summary(&before)),
                 after: Some(route_summary(&input)),
             },
@@ -507,12 +507,7 @@ impl Hub {
                 action: "route.delete",
                 target_type: "route",
                 target_id: current.id.to_string(),
-                target_name: format!(
-                    "{}/{}/{}",
-                    pkg.key,
-                    v.name,
-                    before.name.as_deref().unwrap_or("(unnamed)")
-                ),
+                target_name: route_label(&pkg, &v, &before),
                 before: Some(route_summary(&before)),
                 after: None,
             },

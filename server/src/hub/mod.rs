@@ -73,12 +73,19 @@ impl Hub {
     pub(crate) async fn write_txn(
         &self,
     ) -> Result<(Option<OwnedMutexGuard<()>>, DatabaseTransaction)> {
-        let guard = match &self.sqlite_writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
+        let guard = self.write_lock().await;
         let txn = self.db.begin().await.map_err(db_err)?;
         Ok((guard, txn))
+    }
+
+    /// The SQLite writer lock alone, for a single statement that writes outside a
+    /// transaction: a write that slips in between another transaction's read and write
+    /// makes that transaction fail with SQLITE_BUSY_SNAPSHOT.
+    pub(crate) async fn write_lock(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// The same hub with other session lifetimes.

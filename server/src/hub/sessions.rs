@@ -92,6 +92,7 @@ impl Hub {
                 .filter(|u| !u.disabled)
         };
         let Some(user) = user else {
+            let _writing = self.write_lock().await;
             session::Entity::delete_by_id(id_hash)
                 .exec(&self.db)
                 .await
@@ -99,6 +100,7 @@ impl Hub {
             return Ok(None);
         };
         if (now - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECS {
+            let _writing = self.write_lock().await;
             session::Entity::update_many()
                 .col_expr(
                     session::Column::LastSeenAt,
@@ -120,6 +122,7 @@ impl Hub {
 
     pub(super) async fn sign_out(&self, actor: &Actor) -> Result<()> {
         if let Credential::Session(id_hash) = &actor.credential {
+            let _writing = self.write_lock().await;
             session::Entity::delete_by_id(id_hash.clone())
                 .exec(&self.db)
                 .await
@@ -130,6 +133,7 @@ impl Hub {
 
     /// Removes expired sessions (run now and then).
     pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        let _writing = self.write_lock().await;
         let res = session::Entity::delete_many()
             .filter(
                 Condition::any()

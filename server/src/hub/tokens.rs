@@ -65,6 +65,7 @@ impl Hub {
         if t.last_used_at
             .is_none_or(|l| (now - l).num_seconds() >= TOUCH_EVERY_SECS)
         {
+            let _writing = self.write_lock().await;
             api_token::Entity::update_many()
                 .col_expr(
                     api_token::Column::LastUsedAt,
