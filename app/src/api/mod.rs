@@ -4,6 +4,7 @@
 mod auth;
 mod docs;
 mod gateway;
+mod gateway_forms;
 mod packages;
 mod portal;
 mod runtime_groups;
@@ -13,6 +14,7 @@ mod versions;
 pub use auth::*;
 pub use docs::*;
 pub use gateway::*;
+pub use gateway_forms::*;
 pub use packages::*;
 pub use portal::*;
 pub use runtime_groups::*;

@@ -3,12 +3,14 @@
 mod account;
 mod audit;
 mod auth;
+mod dataplanes;
 mod docs;
 mod gateway;
 mod hub;
 mod not_found;
 mod package;
 mod portal;
+mod route_form;
 mod runtime_groups;
 mod users;
 mod version;

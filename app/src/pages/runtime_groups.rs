@@ -7,7 +7,8 @@ use crate::components::*;
 use crate::model::validate;
 use crate::model::*;
 
-use super::gateway::{successes, DataPlanesSection, ProxyListenField};
+use super::dataplanes::{DataPlanesSection, ProxyListenField};
+use super::gateway::successes;
 
 fn check_name(s: &str) -> Result<(), validate::FieldError> {
     validate::display_name("name", s)
