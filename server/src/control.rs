@@ -17,6 +17,7 @@ use sha2::Digest;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::gateway::node::hostname;
 use crate::gateway::snapshot::{headers, Report, Snapshot};
 use crate::gateway::{DataPlane, LogSink};
 use crate::hub::{Hub, NodeHello};
@@ -210,16 +211,6 @@ fn embedded_node_id(group: Uuid, listen: &str) -> Uuid {
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_random_bytes(bytes).into_uuid()
-}
-
-/// This machine's host name, as far as it can be told.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 struct Running {

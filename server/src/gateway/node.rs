@@ -208,7 +208,9 @@ async fn load_cache(dp: &DataPlane, cache: &Path, group: &str) {
     }
 }
 
-fn hostname() -> String {
+/// This machine's host name, as far as it can be told (nodes report it; embedded
+/// data planes derive their stable id from it).
+pub(crate) fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
         .find_map(|p| {

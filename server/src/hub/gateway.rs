@@ -148,7 +148,7 @@ impl Hub {
         Self::bump_config(db, groups).await
     }
 
-    async fn version_rows<C: ConnectionTrait>(
+    pub(super) async fn version_rows<C: ConnectionTrait>(
         db: &C,
         package: &str,
         version_id: Uuid,

@@ -145,9 +145,7 @@ impl Hub {
         package: &str,
         version: Uuid,
     ) -> Result<(service_package::Model, service_version::Model)> {
-        let pkg = Self::find_package_row(&self.db, package).await?;
-        let v = Self::find_version_row(&self.db, &pkg, version).await?;
-        Ok((pkg, v))
+        Self::version_rows(&self.db, package, version).await
     }
 
     pub(super) async fn store_spec(
