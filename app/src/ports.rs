@@ -291,15 +291,48 @@ pub struct SignedIn {
 }
 
 /// What the server puts in the Leptos context.
+/// Analytics over the traffic the data planes recorded. Reads need `Read`; saved
+/// reports are shared by everyone who may read, and changed by `EditCatalog`.
+#[async_trait::async_trait]
+pub trait Analytics: Send + Sync + 'static {
+    /// Runs a report definition (validated here; 422 naming the field when broken).
+    async fn query(&self, actor: &Actor, query: AnalyticsQuery) -> Result<AnalyticsResult>;
+    /// Tiles: totals of the frame ending now and of the period of the same length
+    /// before it, under `filters`.
+    async fn summary(&self, actor: &Actor, filters: Filters, frame: TimeFrame) -> Result<Summary>;
+    /// Totals of the last 7 days for each of these packages (the Service Hub cards);
+    /// packages without traffic are absent.
+    async fn package_totals(
+        &self,
+        actor: &Actor,
+        packages: Vec<Uuid>,
+    ) -> Result<Vec<(Uuid, Totals)>>;
+
+    async fn list_reports(&self, actor: &Actor) -> Result<Vec<Report>>;
+    async fn get_report(&self, actor: &Actor, id: Uuid) -> Result<Report>;
+    async fn create_report(&self, actor: &Actor, input: ReportInput) -> Result<Report>;
+    async fn update_report(&self, actor: &Actor, id: Uuid, input: ReportInput) -> Result<Report>;
+    async fn delete_report(&self, actor: &Actor, id: Uuid) -> Result<()>;
+}
+
 pub type CatalogRef = Arc<dyn Catalog>;
 pub type AccountsRef = Arc<dyn Accounts>;
 pub type PortalRef = Arc<dyn Portal>;
 pub type GatewaysRef = Arc<dyn Gateways>;
+pub type AnalyticsRef = Arc<dyn Analytics>;
 
 /// The gateway service from the Leptos context.
 pub fn gateways() -> Result<GatewaysRef> {
     leptos::prelude::use_context::<GatewaysRef>().ok_or_else(|| {
         tracing::error!("Gateways missing from the Leptos context");
+        AppError::internal()
+    })
+}
+
+/// The analytics service from the Leptos context.
+pub fn analytics() -> Result<AnalyticsRef> {
+    leptos::prelude::use_context::<AnalyticsRef>().ok_or_else(|| {
+        tracing::error!("Analytics missing from the Leptos context");
         AppError::internal()
     })
 }

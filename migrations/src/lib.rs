@@ -8,6 +8,9 @@ mod m20261128_000002_accounts;
 mod m20261128_000003_documents;
 mod m20261128_000004_publishing;
 mod m20261130_000005_gateway;
+mod m20261130_000006_analytics;
+
+pub use m20261130_000006_analytics::AGGREGATE_TABLES;
 
 pub struct Migrator;
 
@@ -20,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_documents::Migration),
             Box::new(m20261128_000004_publishing::Migration),
             Box::new(m20261130_000005_gateway::Migration),
+            Box::new(m20261130_000006_analytics::Migration),
         ]
     }
 }

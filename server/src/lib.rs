@@ -1,6 +1,7 @@
 //! Portico's server: everything with I/O. The domain (`hub`) over SeaORM (`store`),
 //! the REST API (`rest`), the axum application (`web`) and the CLI (`config`).
 
+pub mod analytics;
 pub mod auth;
 pub mod config;
 pub mod control;

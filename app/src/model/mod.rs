@@ -1,6 +1,7 @@
 //! Plain serde types shared by the browser and the server, and the pure validation
 //! rules both sides run.
 
+pub mod analytics;
 pub mod auth;
 pub mod docs;
 pub mod gateway;
@@ -14,6 +15,10 @@ pub mod route {
     pub use portico_router::model::*;
 }
 
+pub use analytics::{
+    AnalyticsQuery, AnalyticsResult, ChartType, Dimension, DimensionValue, Filters, Granularity,
+    Metric, Report, ReportInput, Series, Summary, TimeFrame, Totals,
+};
 pub use auth::{
     Actor, ApiToken, AuditEvent, AuditQuery, CreatedApiToken, Credential, Me, NewApiToken, NewUser,
     Permission, Role, User, UserPatch,

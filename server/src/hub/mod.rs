@@ -2,6 +2,10 @@
 //! server functions (through the Leptos context) and the REST API call it.
 
 mod accounts;
+/// The read side of analytics (queries, tiles, saved reports): `impl Analytics for Hub`.
+mod analytics;
+/// The write side of analytics: counting a data plane's batch once, retention.
+mod analytics_ingest;
 pub(crate) mod audit;
 pub(crate) mod dataplanes;
 mod documents;

@@ -1,0 +1,349 @@
+//! A mergeable quantile sketch with a relative error bound (DDSketch's logarithmic
+//! buckets): a value `v ≥ 1` falls in bucket `ceil(ln v / ln γ)` with
+//! `γ = (1 + α) / (1 − α)`; the bucket's representative `2γ^i / (γ + 1)` is within `α`
+//! of every value in it. `α` = 1 %, so any quantile is within 1 % of the exact value at
+//! its rank (the issue allows 2 %). Merging adds counts bucket by bucket, so minute
+//! sketches merge into exact hour and day sketches and any set of rows merges into one.
+//!
+//! Values are whole numbers (microseconds, bytes); 0 has a bucket of its own.
+//!
+//! Encoding (stored as a BLOB and shipped by data planes): byte 1 (format), then
+//! LEB128 varints: zero count, number of non-empty buckets, then for each bucket in
+//! ascending index order the index delta (the first zigzag-encoded, the rest as the
+//! gap from the previous index) and the count.
+
+/// Relative accuracy.
+pub const ALPHA: f64 = 0.01;
+const FORMAT: u8 = 1;
+/// Highest bucket index: values up to 2^53 (far beyond any latency or size).
+const MAX_INDEX: i32 = 1_900;
+
+fn gamma() -> f64 {
+    (1.0 + ALPHA) / (1.0 - ALPHA)
+}
+
+/// A sketch of non-negative whole numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sketch {
+    zero: u64,
+    /// Index of `counts[0]`.
+    offset: i32,
+    counts: Vec<u64>,
+    count: u64,
+}
+
+/// `ln γ`, computed once.
+fn ln_gamma() -> f64 {
+    use std::sync::OnceLock;
+    static LN: OnceLock<f64> = OnceLock::new();
+    *LN.get_or_init(|| gamma().ln())
+}
+
+fn index_of(v: u64) -> i32 {
+    let i = ((v as f64).ln() / ln_gamma()).ceil() as i32;
+    i.clamp(0, MAX_INDEX)
+}
+
+fn value_of(i: i32) -> f64 {
+    let g = gamma();
+    2.0 * g.powi(i) / (g + 1.0)
+}
+
+impl Sketch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many values were added.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn add(&mut self, v: u64) {
+        self.add_n(v, 1);
+    }
+
+    pub fn add_n(&mut self, v: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.count += n;
+        if v == 0 {
+            self.zero += n;
+            return;
+        }
+        let i = index_of(v);
+        self.bump(i, n);
+    }
+
+    fn bump(&mut self, i: i32, n: u64) {
+        if self.counts.is_empty() {
+            self.offset = i;
+            self.counts.push(n);
+            return;
+        }
+        if i < self.offset {
+            let grow = (self.offset - i) as usize;
+            let mut v = vec![0; grow + self.counts.len()];
+            v[grow..].copy_from_slice(&self.counts);
+            self.counts = v;
+            self.offset = i;
+        }
+        let at = (i - self.offset) as usize;
+        if at >= self.counts.len() {
+            self.counts.resize(at + 1, 0);
+        }
+        self.counts[at] += n;
+    }
+
+    /// Adds every value of `other`.
+    pub fn merge(&mut self, other: &Sketch) {
+        self.zero += other.zero;
+        self.count += other.zero;
+        for (k, &n) in other.counts.iter().enumerate() {
+            if n > 0 {
+                self.count += n;
+                self.bump(other.offset + k as i32, n);
+            }
+        }
+    }
+
+    /// The value at quantile `q` (0..=1): the estimate of the value of rank
+    /// `floor(q · (count − 1))` (0-based) in sorted order. `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let q = q.clamp(0.0, 1.0);
+        let rank = (q * (self.count - 1) as f64).floor() as u64;
+        if rank < self.zero {
+            return Some(0.0);
+        }
+        let mut seen = self.zero;
+        for (k, &n) in self.counts.iter().enumerate() {
+            seen += n;
+            if seen > rank {
+                return Some(value_of(self.offset + k as i32));
+            }
+        }
+        self.counts
+            .len()
+            .checked_sub(1)
+            .map(|k| value_of(self.offset + k as i32))
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.counts.len() * 2);
+        out.push(FORMAT);
+        put_varint(&mut out, self.zero);
+        let nonzero = self.counts.iter().filter(|&&n| n > 0).count() as u64;
+        put_varint(&mut out, nonzero);
+        let mut prev: Option<i32> = None;
+        for (k, &n) in self.counts.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let i = self.offset + k as i32;
+            match prev {
+                None => put_varint(&mut out, zigzag(i)),
+                Some(p) => put_varint(&mut out, (i - p) as u64),
+            }
+            put_varint(&mut out, n);
+            prev = Some(i);
+        }
+        out
+    }
+
+    /// Reads [`Sketch::encode`]'s bytes; `None` when they are not a sketch (an empty
+    /// input is an empty sketch).
+    pub fn decode(bytes: &[u8]) -> Option<Sketch> {
+        if bytes.is_empty() {
+            return Some(Sketch::new());
+        }
+        if bytes[0] != FORMAT {
+            return None;
+        }
+        let mut at = 1;
+        let mut s = Sketch::new();
+        let zero = get_varint(bytes, &mut at)?;
+        s.zero = zero;
+        s.count = zero;
+        let buckets = get_varint(bytes, &mut at)?;
+        if buckets > (MAX_INDEX as u64 + 1) {
+            return None;
+        }
+        let mut prev: Option<i32> = None;
+        for _ in 0..buckets {
+            let raw = get_varint(bytes, &mut at)?;
+            let i = match prev {
+                None => unzigzag(raw)?,
+                Some(p) => {
+                    let gap = i32::try_from(raw).ok()?;
+                    if gap == 0 {
+                        return None;
+                    }
+                    p.checked_add(gap)?
+                }
+            };
+            if !(0..=MAX_INDEX).contains(&i) {
+                return None;
+            }
+            let n = get_varint(bytes, &mut at)?;
+            s.count = s.count.checked_add(n)?;
+            s.bump(i, n);
+            prev = Some(i);
+        }
+        if at != bytes.len() {
+            return None;
+        }
+        Some(s)
+    }
+}
+
+fn zigzag(i: i32) -> u64 {
+    ((i << 1) ^ (i >> 31)) as u32 as u64
+}
+
+fn unzigzag(v: u64) -> Option<i32> {
+    let v = u32::try_from(v).ok()?;
+    Some(((v >> 1) as i32) ^ -((v & 1) as i32))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact value of rank floor(q (n-1)) of sorted `values`.
+    fn exact(sorted: &[u64], q: f64) -> f64 {
+        sorted[(q * (sorted.len() - 1) as f64).floor() as usize] as f64
+    }
+
+    fn check(mut values: Vec<u64>) {
+        let mut s = Sketch::new();
+        for &v in &values {
+            s.add(v);
+        }
+        values.sort_unstable();
+        for q in [0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            let e = exact(&values, q);
+            let got = s.quantile(q).unwrap();
+            let err = if e == 0.0 { got } else { (got - e).abs() / e };
+            assert!(err <= 0.02, "q={q}: exact {e}, sketch {got}, error {err}");
+        }
+        let back = Sketch::decode(&s.encode()).unwrap();
+        assert_eq!(back, s);
+    }
+
+    /// A small deterministic generator (xorshift), so the tests need no crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    #[test]
+    fn uniform_within_bound() {
+        let mut r = Rng(42);
+        check((0..100_000).map(|_| 1 + r.next() % 100_000).collect());
+    }
+
+    #[test]
+    fn bimodal_within_bound() {
+        let mut r = Rng(7);
+        check(
+            (0..100_000)
+                .map(|i| {
+                    if i % 10 < 7 {
+                        800 + r.next() % 400
+                    } else {
+                        250_000 + r.next() % 50_000
+                    }
+                })
+                .collect(),
+        );
+    }
+
+    #[test]
+    fn long_tail_within_bound() {
+        // Pareto with shape 1.2: most values small, a few huge.
+        let mut r = Rng(99);
+        check(
+            (0..100_000)
+                .map(|_| (500.0 / (1.0 - r.unit()).max(1e-9).powf(1.0 / 1.2)) as u64)
+                .collect(),
+        );
+    }
+
+    #[test]
+    fn zeros_and_small_values() {
+        check(vec![0, 0, 0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89]);
+        assert_eq!(Sketch::new().quantile(0.5), None);
+    }
+
+    #[test]
+    fn merging_equals_adding_everything_to_one() {
+        let mut r = Rng(3);
+        let values: Vec<u64> = (0..50_000).map(|_| r.next() % 10_000_000).collect();
+        let mut whole = Sketch::new();
+        let mut parts = vec![Sketch::new(); 60];
+        for (k, &v) in values.iter().enumerate() {
+            whole.add(v);
+            parts[k % 60].add(v);
+        }
+        let mut merged = Sketch::new();
+        for p in &parts {
+            merged.merge(&Sketch::decode(&p.encode()).unwrap());
+        }
+        assert_eq!(merged.count(), whole.count());
+        for q in [0.5, 0.95, 0.99] {
+            assert_eq!(merged.quantile(q), whole.quantile(q));
+        }
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(Sketch::decode(&[2, 0, 0]).is_none());
+        assert!(Sketch::decode(&[1, 0, 5]).is_none());
+        assert!(Sketch::decode(&[
+            1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+        ])
+        .is_none());
+        let mut good = Sketch::new();
+        good.add(10);
+        let mut bytes = good.encode();
+        bytes.push(0);
+        assert!(Sketch::decode(&bytes).is_none());
+    }
+}

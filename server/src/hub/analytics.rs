@@ -1,0 +1,1 @@
+//! The read side of analytics: queries, tiles, saved reports.
