@@ -3,6 +3,7 @@
 //! and the upstream connection, so that its end or drop fires the log step exactly
 //! once and gives the connection back to its pool when the response was complete).
 
+use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,11 +15,11 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 
 use super::dataplane::Shared;
+use super::h1client::{BodyEvent, RespBody};
 use super::log::{ErrorKind, LogEntry, RouteInfo};
-use super::upstream::{is_timeout, PooledConn};
+use super::upstream::PooledConn;
 
-/// Request body bytes seen so far, shared between the request body (in the upstream
-/// connection's task) and the log state.
+/// Request body bytes seen so far, shared between the request body and the log state.
 #[derive(Debug, Default)]
 pub(crate) struct ReqCounter {
     pub bytes: AtomicU64,
@@ -155,122 +156,125 @@ impl Drop for LogState {
 }
 
 enum Kind {
-    Upstream(Incoming),
+    Upstream {
+        body: RespBody,
+        /// `None` once the body ended or failed.
+        conn: Option<PooledConn>,
+    },
     Full(Option<Bytes>),
 }
 
 /// The response body sent to the client.
 pub(crate) struct ProxyBody {
     kind: Kind,
-    conn: Option<PooledConn>,
     log: LogState,
 }
 
 impl ProxyBody {
     pub(crate) fn full(bytes: Bytes, log: LogState) -> Self {
         let kind = Kind::Full((!bytes.is_empty()).then_some(bytes));
-        ProxyBody {
-            kind,
-            conn: None,
-            log,
-        }
+        ProxyBody { kind, log }
     }
 
-    pub(crate) fn upstream(body: Incoming, conn: PooledConn, log: LogState) -> Self {
+    pub(crate) fn upstream(body: RespBody, conn: PooledConn, log: LogState) -> Self {
         ProxyBody {
-            kind: Kind::Upstream(body),
-            conn: Some(conn),
+            kind: Kind::Upstream {
+                body,
+                conn: Some(conn),
+            },
             log,
-        }
-    }
-
-    fn finish(&mut self, cx: Option<&mut Context<'_>>) {
-        self.log.finished = true;
-        if let Some(c) = self.conn.take() {
-            c.release(cx);
         }
     }
 }
 
-/// Drive the upstream connection (it is driven by its response body), then poll the
-/// body.
-fn poll_upstream(
-    inc: &mut Incoming,
-    conn: &mut Option<PooledConn>,
-    cx: &mut Context<'_>,
-) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-    if let Some(c) = conn {
-        c.poll_conn(cx);
+/// The upstream body ended: the connection goes back to its pool when it can take
+/// another request.
+fn finish(log: &mut LogState, body: &RespBody, conn: &mut Option<PooledConn>) {
+    log.finished = true;
+    if let Some(c) = conn.take() {
+        if body.reusable() {
+            c.release();
+        }
     }
-    let r = Pin::new(&mut *inc).poll_frame(cx);
-    if r.is_pending() && conn.as_ref().is_some_and(|c| c.is_done()) {
-        // the connection ended: dropping it ends the body too
-        *conn = None;
-        return Pin::new(inc).poll_frame(cx);
-    }
-    r
 }
 
 impl Body for ProxyBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
+        let log = &mut this.log;
         match &mut this.kind {
             Kind::Full(b) => match b.take() {
                 Some(b) => {
-                    this.log.response_bytes += b.len() as u64;
-                    this.log.finished = true;
+                    log.response_bytes += b.len() as u64;
+                    log.finished = true;
                     Poll::Ready(Some(Ok(Frame::data(b))))
                 }
                 None => {
-                    this.log.finished = true;
+                    log.finished = true;
                     Poll::Ready(None)
                 }
             },
-            Kind::Upstream(inc) => match poll_upstream(inc, &mut this.conn, cx) {
-                Poll::Ready(Some(Ok(f))) => {
-                    if let Some(d) = f.data_ref() {
-                        this.log.response_bytes += d.len() as u64;
+            Kind::Upstream { body, conn } => {
+                let Some(c) = conn.as_mut() else {
+                    return Poll::Ready(None);
+                };
+                match body.poll_next(c.conn(), cx) {
+                    Poll::Ready(Ok(BodyEvent::Data(d))) => {
+                        log.response_bytes += d.len() as u64;
+                        if body.is_end() {
+                            finish(log, body, conn);
+                        }
+                        Poll::Ready(Some(Ok(Frame::data(d))))
                     }
-                    if inc.is_end_stream() {
-                        this.finish(Some(cx));
+                    Poll::Ready(Ok(BodyEvent::Trailers(t))) => {
+                        finish(log, body, conn);
+                        Poll::Ready(Some(Ok(Frame::trailers(t))))
                     }
-                    Poll::Ready(Some(Ok(f)))
+                    Poll::Ready(Ok(BodyEvent::End)) => {
+                        finish(log, body, conn);
+                        Poll::Ready(None)
+                    }
+                    Poll::Ready(Err(e)) => {
+                        let client_failed = log
+                            .req
+                            .as_ref()
+                            .is_some_and(|c| c.failed.load(Ordering::Relaxed));
+                        log.error = Some(if client_failed {
+                            ErrorKind::ClientAbort
+                        } else if e.kind() == io::ErrorKind::TimedOut {
+                            ErrorKind::UpstreamTimeout
+                        } else {
+                            ErrorKind::UpstreamAbort
+                        });
+                        *conn = None;
+                        Poll::Ready(Some(Err(e)))
+                    }
+                    Poll::Pending => Poll::Pending,
                 }
-                Poll::Ready(Some(Err(e))) => {
-                    this.log.error = Some(if is_timeout(&e) {
-                        ErrorKind::UpstreamTimeout
-                    } else {
-                        ErrorKind::UpstreamAbort
-                    });
-                    this.conn = None;
-                    Poll::Ready(Some(Err(e)))
-                }
-                Poll::Ready(None) => {
-                    this.finish(Some(cx));
-                    Poll::Ready(None)
-                }
-                Poll::Pending => Poll::Pending,
-            },
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Full(b) => b.is_none(),
-            Kind::Upstream(inc) => inc.is_end_stream(),
+            Kind::Upstream { body, .. } => body.is_end(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            Kind::Upstream(inc) => inc.size_hint(),
+            Kind::Upstream { body, .. } => match body.exact_len() {
+                Some(n) => SizeHint::with_exact(n),
+                None => SizeHint::default(),
+            },
         }
     }
 }
@@ -280,14 +284,14 @@ impl Drop for ProxyBody {
         if self.log.finished {
             return;
         }
-        match &self.kind {
+        match &mut self.kind {
             // Portico's own answers are handed over at once (HEAD: not at all).
             Kind::Full(_) => self.log.finished = true,
-            Kind::Upstream(inc) => {
-                if inc.is_end_stream() && self.log.error.is_none() {
+            Kind::Upstream { body, conn } => {
+                if body.is_end() && self.log.error.is_none() {
                     // nothing was streamed (HEAD, 204, 304, empty body) or the end
                     // was not polled
-                    self.finish(None);
+                    finish(&mut self.log, body, conn);
                 }
             }
         }

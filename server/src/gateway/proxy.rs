@@ -11,14 +11,15 @@ use bytes::Bytes;
 use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper::header::{
-    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, EXPECT, HOST, LOCATION,
-    PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, SERVER, TE, TRAILER, TRANSFER_ENCODING, UPGRADE, VIA,
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, LOCATION,
+    SERVER, UPGRADE, VIA,
 };
-use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use portico_router::{Protocol, RequestContext};
 
 use super::body::{LogState, ProxyBody, ReqBody, ReqCounter};
 use super::dataplane::{Shared, SERVER_NAME};
+use super::h1client::{connection_named, is_hop_by_hop, ReqFraming};
 use super::log::ErrorKind;
 use super::upstream::UpstreamError;
 
@@ -28,8 +29,6 @@ static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host"
 static X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 static X_FORWARDED_PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 static X_UPSTREAM_LATENCY: HeaderName = HeaderName::from_static("x-portico-upstream-latency");
 static X_PROXY_LATENCY: HeaderName = HeaderName::from_static("x-portico-proxy-latency");
 static X_RESPONSE_LATENCY: HeaderName = HeaderName::from_static("x-portico-response-latency");
@@ -108,62 +107,6 @@ fn local(
     resp
 }
 
-fn is_hop_by_hop(n: &HeaderName) -> bool {
-    n == CONNECTION
-        || n == TRANSFER_ENCODING
-        || n == TE
-        || n == TRAILER
-        || n == UPGRADE
-        || n == PROXY_AUTHENTICATE
-        || n == PROXY_AUTHORIZATION
-        || n == KEEP_ALIVE
-        || n == PROXY_CONNECTION
-}
-
-/// Remove the hop-by-hop headers: `Connection`, the headers it names, and the
-/// standard ones. One pass over the names when there are none (the usual case).
-fn strip_hop_by_hop(h: &mut HeaderMap) {
-    if !h.keys().any(is_hop_by_hop) {
-        return;
-    }
-    if h.contains_key(CONNECTION) {
-        // the headers `Connection` names (beyond its usual keep-alive / close tokens)
-        let tokens = || {
-            h.get_all(CONNECTION)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .filter(|t| {
-                    !t.eq_ignore_ascii_case("keep-alive")
-                        && !t.eq_ignore_ascii_case("close")
-                        && !t.is_empty()
-                })
-        };
-        if tokens().next().is_some() {
-            let named: Vec<HeaderName> = tokens()
-                .filter_map(|t| HeaderName::from_bytes(t.as_bytes()).ok())
-                .collect();
-            for n in named {
-                h.remove(n);
-            }
-        }
-    }
-    for n in [
-        &CONNECTION,
-        &TRANSFER_ENCODING,
-        &TE,
-        &TRAILER,
-        &UPGRADE,
-        &PROXY_AUTHENTICATE,
-        &PROXY_AUTHORIZATION,
-        &KEEP_ALIVE,
-        &PROXY_CONNECTION,
-    ] {
-        h.remove(n);
-    }
-}
-
 fn via(version: Version) -> HeaderValue {
     HeaderValue::from_static(match version {
         Version::HTTP_2 => "2 portico",
@@ -172,7 +115,7 @@ fn via(version: Version) -> HeaderValue {
     })
 }
 
-fn request_id() -> HeaderValue {
+fn request_id_value() -> HeaderValue {
     let bytes: [u8; 16] = rand::random();
     let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
@@ -190,10 +133,9 @@ enum Routed {
     },
     Proxy {
         route: usize,
-        path_and_query: String,
-        prefix: Option<HeaderValue>,
-        forwarded_host: Option<HeaderValue>,
-        preserve_host: bool,
+        head: Vec<u8>,
+        framing: ReqFraming,
+        request_id: HeaderValue,
     },
 }
 
@@ -217,7 +159,7 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             &[],
         );
     };
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let version = parts.version;
     if parts.method == Method::CONNECT {
         // tunnels are not proxied
@@ -314,21 +256,38 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
                         let prefix = if m.strip_path && m.matched_prefix_len > 0 {
                             ctx.path
                                 .get(..m.matched_prefix_len)
-                                .and_then(|p| HeaderValue::from_str(p).ok())
+                                .filter(|p| valid_value(p.as_bytes()))
                         } else {
                             None
                         };
                         let forwarded_host = match parts.headers.get(HOST) {
-                            Some(h) if h.as_bytes() == ctx.host.as_bytes() => Some(h.clone()),
+                            Some(h) if h.as_bytes() == ctx.host.as_bytes() => Some(h.as_bytes()),
                             _ if ctx.host.is_empty() => None,
-                            _ => HeaderValue::from_str(&ctx.host).ok(),
+                            _ => Some(ctx.host.as_bytes()).filter(|h| valid_value(h)),
                         };
-                        Routed::Proxy {
-                            route: m.route_index,
-                            path_and_query,
+                        let head = RequestHead {
+                            conn: &conn,
+                            parts: &parts,
+                            host_header: &target.service.host_header,
+                            path_and_query: &path_and_query,
                             prefix,
                             forwarded_host,
                             preserve_host: m.preserve_host,
+                            end_stream: body.is_end_stream(),
+                        };
+                        match head.write() {
+                            Some((head, framing, request_id)) => Routed::Proxy {
+                                route: m.route_index,
+                                head,
+                                framing,
+                                request_id,
+                            },
+                            None => Routed::Local {
+                                status: StatusCode::BAD_REQUEST,
+                                kind: ErrorKind::BadRequest,
+                                body: BAD_REQUEST,
+                                extra: Vec::new(),
+                            },
                         }
                     }
                 }
@@ -336,7 +295,7 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
         }
     };
 
-    let (route, path_and_query, prefix, forwarded_host, preserve_host) = match routed {
+    let (route, head, framing, request_id) = match routed {
         Routed::Local {
             status,
             kind,
@@ -345,11 +304,10 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
         } => return local(log, status, kind, body, &extra),
         Routed::Proxy {
             route,
-            path_and_query,
-            prefix,
-            forwarded_host,
-            preserve_host,
-        } => (route, path_and_query, prefix, forwarded_host, preserve_host),
+            head,
+            framing,
+            request_id,
+        } => (route, head, framing, request_id),
     };
     let Some(target) = cfg.routes.get(route) else {
         return local(
@@ -360,121 +318,41 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             &[],
         );
     };
-    let Ok(uri) = Uri::try_from(path_and_query) else {
-        return local(
-            log,
-            StatusCode::BAD_REQUEST,
-            ErrorKind::BadRequest,
-            BAD_REQUEST,
-            &[],
-        );
-    };
-
-    // request headers
-    let h = &mut parts.headers;
-    strip_hop_by_hop(h);
-    if h.contains_key(EXPECT) {
-        // 100-continue is handled with the client; upstream gets the body at once
-        h.remove(EXPECT);
-    }
-    if preserve_host {
-        if !h.contains_key(HOST) {
-            if let Some(a) = parts.uri.authority() {
-                if let Ok(v) = HeaderValue::from_str(a.as_str()) {
-                    h.insert(HOST, v);
-                }
-            }
-        }
-    } else {
-        h.insert(HOST, target.service.host_header.clone());
-    }
-    let xff = {
-        let mut values = h.get_all(&X_FORWARDED_FOR).iter();
-        match (values.next(), values.next()) {
-            (None, _) => conn.peer_ip.clone(),
-            (Some(first), None) => {
-                let mut v = Vec::with_capacity(first.len() + 2 + conn.peer_ip.len());
-                v.extend_from_slice(first.as_bytes());
-                v.extend_from_slice(b", ");
-                v.extend_from_slice(conn.peer_ip.as_bytes());
-                HeaderValue::from_maybe_shared(Bytes::from(v))
-                    .unwrap_or_else(|_| conn.peer_ip.clone())
-            }
-            (Some(first), Some(second)) => {
-                let mut v = Vec::new();
-                for x in [first, second].into_iter().chain(values) {
-                    v.extend_from_slice(x.as_bytes());
-                    v.extend_from_slice(b", ");
-                }
-                v.extend_from_slice(conn.peer_ip.as_bytes());
-                HeaderValue::from_maybe_shared(Bytes::from(v))
-                    .unwrap_or_else(|_| conn.peer_ip.clone())
-            }
-        }
-    };
-    h.insert(X_FORWARDED_FOR.clone(), xff);
-    h.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
-    match forwarded_host {
-        Some(v) => {
-            h.insert(X_FORWARDED_HOST.clone(), v);
-        }
-        None => {
-            h.remove(&X_FORWARDED_HOST);
-        }
-    }
-    h.insert(X_FORWARDED_PORT.clone(), conn.local_port.clone());
-    match prefix {
-        Some(p) => {
-            h.insert(X_FORWARDED_PREFIX.clone(), p);
-        }
-        None => {
-            if h.contains_key(&X_FORWARDED_PREFIX) {
-                h.remove(&X_FORWARDED_PREFIX);
-            }
-        }
-    }
-    let via = via(version);
-    h.append(VIA, via.clone());
-    let request_id = match h.get(&X_REQUEST_ID) {
-        Some(v) => v.clone(),
-        None => {
-            let id = request_id();
-            h.insert(X_REQUEST_ID.clone(), id.clone());
-            id
-        }
-    };
-    parts.uri = uri;
-    parts.version = Version::HTTP_11;
-
-    let counter = if body.is_end_stream() {
+    let method = parts.method.clone();
+    // nothing of the request head is kept while the upstream answers: hyper can reuse
+    // its read buffer for the next request instead of allocating another one
+    drop(parts);
+    let body = if framing == ReqFraming::Empty {
         None
     } else {
         let c = Arc::new(ReqCounter::default());
         log.req = Some(c.clone());
-        Some(c)
+        Some(ReqBody::new(body, Some(c)))
     };
-    let req = Request::from_parts(parts, ReqBody::new(body, counter));
+    let via = via(version);
 
     let sent = Instant::now();
     let gateway = sent.saturating_duration_since(started);
     log.gateway_latency = Some(gateway);
-    match target.service.pool.send(req, sent.into()).await {
-        Ok((resp, pooled)) => {
+    let pool = &target.service.pool;
+    match pool.send(&method, head, body, framing, sent.into()).await {
+        Ok(answer) => {
             let upstream = sent.elapsed();
             log.upstream_latency = Some(upstream);
-            let (mut rp, incoming) = resp.into_parts();
-            let h = &mut rp.headers;
-            strip_hop_by_hop(h);
+            let mut h = answer.head.headers;
             h.append(VIA, via);
             h.insert(X_UPSTREAM_LATENCY.clone(), millis(upstream));
             h.insert(X_PROXY_LATENCY.clone(), millis(gateway));
             if !h.contains_key(&X_REQUEST_ID) {
                 h.insert(X_REQUEST_ID.clone(), request_id);
             }
-            rp.version = version;
-            log.status = rp.status.as_u16();
+            log.status = answer.head.status.as_u16();
             log.responded = true;
-            Response::from_parts(rp, ProxyBody::upstream(incoming, pooled, log))
+            let mut resp = Response::new(ProxyBody::upstream(answer.body, answer.conn, log));
+            *resp.status_mut() = answer.head.status;
+            *resp.version_mut() = version;
+            *resp.headers_mut() = h;
+            resp
         }
         Err(e) => {
             let client_failed = log
@@ -503,8 +381,8 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             };
             if kind != ErrorKind::ClientAbort {
                 tracing::debug!(
-                    upstream = %target.service.pool.key.host,
-                    port = target.service.pool.key.port,
+                    upstream = %pool.key.host,
+                    port = pool.key.port,
                     "upstream request failed: {e}"
                 );
             }
@@ -513,4 +391,199 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             resp
         }
     }
+}
+
+/// A request target Portico can send (the router builds it from the client's, which
+/// hyper checked, and the upstream path): no spaces, controls or fragment.
+fn valid_target(t: &str) -> bool {
+    t.starts_with('/') && t.bytes().all(|b| b > b' ' && b != 0x7f && b != b'#')
+}
+
+/// Bytes that can be sent as a header value.
+fn valid_value(v: &[u8]) -> bool {
+    v.iter().all(|&b| (b >= b' ' && b != 0x7f) || b == b'\t')
+}
+
+fn push_header(head: &mut Vec<u8>, name: &str, value: &[u8]) {
+    head.extend_from_slice(name.as_bytes());
+    head.extend_from_slice(b": ");
+    head.extend_from_slice(value);
+    head.extend_from_slice(b"\r\n");
+}
+
+/// What the upstream request head is made of.
+struct RequestHead<'a> {
+    conn: &'a ConnInfo,
+    parts: &'a hyper::http::request::Parts,
+    /// `Host` of the upstream (unless the route preserves the client's).
+    host_header: &'a HeaderValue,
+    path_and_query: &'a str,
+    /// `X-Forwarded-Prefix`: the part of the path the route stripped.
+    prefix: Option<&'a str>,
+    /// `X-Forwarded-Host`.
+    forwarded_host: Option<&'a [u8]>,
+    preserve_host: bool,
+    /// The client's request has no body.
+    end_stream: bool,
+}
+
+impl RequestHead<'_> {
+    /// The head, written once: the request line, the client's headers less the
+    /// hop-by-hop ones and those Portico sets, then Portico's. Also the body's framing
+    /// and the request id (the client's or a new one). `None`: a target or
+    /// `Content-Length` that cannot be sent.
+    fn write(&self) -> Option<(Vec<u8>, ReqFraming, HeaderValue)> {
+        let parts = self.parts;
+        let h = &parts.headers;
+        if !valid_target(self.path_and_query) {
+            return None;
+        }
+        let mut head = Vec::with_capacity(384 + self.path_and_query.len() + 48 * h.len());
+        head.extend_from_slice(parts.method.as_str().as_bytes());
+        head.push(b' ');
+        head.extend_from_slice(self.path_and_query.as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        if !self.preserve_host {
+            push_header(&mut head, "host", self.host_header.as_bytes());
+        }
+        // the headers `Connection` names
+        let named: Vec<HeaderName> = match h.get(CONNECTION) {
+            Some(_) => connection_named(h.get_all(CONNECTION).iter()).collect(),
+            None => Vec::new(),
+        };
+        let mut host_seen = false;
+        let mut content_length: Option<&HeaderValue> = None;
+        let mut request_id: Option<&HeaderValue> = None;
+        let mut xff: Option<&HeaderValue> = None;
+        let mut xff_more = false;
+        for (n, v) in h.iter() {
+            if let Some(kind) = special_request_header(n) {
+                match kind {
+                    Special::Skip => continue,
+                    Special::Host => {
+                        if self.preserve_host && !host_seen {
+                            host_seen = true;
+                            push_header(&mut head, "host", v.as_bytes());
+                        }
+                        continue;
+                    }
+                    Special::ForwardedFor => {
+                        xff_more |= xff.is_some();
+                        xff = Some(v);
+                        continue;
+                    }
+                    Special::ContentLength => content_length = Some(v),
+                    Special::RequestId => {
+                        request_id.get_or_insert(v);
+                    }
+                }
+            }
+            if !named.is_empty() && named.contains(n) {
+                continue;
+            }
+            push_header(&mut head, n.as_str(), v.as_bytes());
+        }
+        if self.preserve_host && !host_seen {
+            if let Some(a) = parts.uri.authority() {
+                push_header(&mut head, "host", a.as_str().as_bytes());
+            }
+        }
+        head.extend_from_slice(b"x-forwarded-for: ");
+        if xff_more {
+            for v in h.get_all(&X_FORWARDED_FOR) {
+                head.extend_from_slice(v.as_bytes());
+                head.extend_from_slice(b", ");
+            }
+        } else if let Some(v) = xff {
+            head.extend_from_slice(v.as_bytes());
+            head.extend_from_slice(b", ");
+        }
+        head.extend_from_slice(self.conn.peer_ip.as_bytes());
+        head.extend_from_slice(b"\r\nx-forwarded-proto: http\r\n");
+        if let Some(v) = self.forwarded_host {
+            push_header(&mut head, "x-forwarded-host", v);
+        }
+        push_header(
+            &mut head,
+            "x-forwarded-port",
+            self.conn.local_port.as_bytes(),
+        );
+        if let Some(p) = self.prefix {
+            push_header(&mut head, "x-forwarded-prefix", p.as_bytes());
+        }
+        push_header(&mut head, "via", via(parts.version).as_bytes());
+        let request_id = match request_id {
+            // a copy: a clone would keep hyper's whole read buffer alive
+            Some(v) => HeaderValue::from_bytes(v.as_bytes()).ok()?,
+            None => {
+                let id = request_id_value();
+                push_header(&mut head, "x-request-id", id.as_bytes());
+                id
+            }
+        };
+        let framing = match content_length {
+            Some(v) => match std::str::from_utf8(v.as_bytes())
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())?
+            {
+                0 => ReqFraming::Empty,
+                n => ReqFraming::Length(n),
+            },
+            None if self.end_stream => {
+                if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
+                    head.extend_from_slice(b"content-length: 0\r\n");
+                }
+                ReqFraming::Empty
+            }
+            None => {
+                head.extend_from_slice(b"transfer-encoding: chunked\r\n");
+                ReqFraming::Chunked
+            }
+        };
+        head.extend_from_slice(b"\r\n");
+        Some((head, framing, request_id))
+    }
+}
+
+/// Request headers that are not simply copied upstream.
+enum Special {
+    /// Hop-by-hop, `Expect` (100-continue is handled with the client) and the
+    /// `X-Forwarded-*` Portico sets.
+    Skip,
+    Host,
+    ForwardedFor,
+    /// Copied, and frames the body.
+    ContentLength,
+    /// Copied, and kept for the response.
+    RequestId,
+}
+
+fn special_request_header(n: &HeaderName) -> Option<Special> {
+    if is_hop_by_hop(n) || n == EXPECT {
+        return Some(Special::Skip);
+    }
+    if n == HOST {
+        return Some(Special::Host);
+    }
+    if n == CONTENT_LENGTH {
+        return Some(Special::ContentLength);
+    }
+    let s = n.as_str();
+    if s.len() < 12 || !s.starts_with("x-") {
+        return None;
+    }
+    if n == X_REQUEST_ID {
+        return Some(Special::RequestId);
+    }
+    if n == X_FORWARDED_FOR {
+        return Some(Special::ForwardedFor);
+    }
+    if n == X_FORWARDED_PROTO
+        || n == X_FORWARDED_HOST
+        || n == X_FORWARDED_PORT
+        || n == X_FORWARDED_PREFIX
+    {
+        return Some(Special::Skip);
+    }
+    None
 }

@@ -8,24 +8,24 @@
 //! with an equal upstream keeps the same pool (and its warm connections).
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper::Method;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::body::ReqBody;
+use super::h1client::{
+    poll_exchange, replayable, Conn, ExchangeError, HeadError, ReqFraming, ReqWriter, RespBody,
+    RespHead,
+};
 
 /// Idle connections kept per upstream.
 const MAX_IDLE: usize = 512;
@@ -76,20 +76,6 @@ impl std::fmt::Display for UpstreamError {
             UpstreamError::Failed(e) => write!(f, "invalid response: {e}"),
         }
     }
-}
-
-/// Whether an error (or one of its sources) is an I/O timeout.
-pub(crate) fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<io::Error>() {
-            if io.kind() == io::ErrorKind::TimedOut {
-                return true;
-            }
-        }
-        cur = err.source();
-    }
-    false
 }
 
 fn tls_config() -> Arc<rustls::ClientConfig> {
@@ -178,250 +164,39 @@ impl AsyncWrite for Stream {
     }
 }
 
-/// A stream with Kong's (nginx's) socket timeouts: a read that waits longer than the
-/// read timeout since the last read or write fails with `TimedOut`, and so does a
-/// write that cannot proceed for the write timeout. The read timer only runs while
-/// the connection is in use (`active`), so idle pooled connections stay open.
-pub(crate) struct TimedIo {
-    inner: Stream,
-    active: Arc<AtomicBool>,
-    read_timeout: Duration,
-    write_timeout: Duration,
-    read_sleep: Pin<Box<Sleep>>,
-    read_armed: bool,
-    write_sleep: Pin<Box<Sleep>>,
-    write_armed: bool,
-}
-
-fn timed_out(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::TimedOut,
-        format!("upstream {what} timed out"),
-    )
-}
-
-impl TimedIo {
-    fn new(
-        inner: Stream,
-        active: Arc<AtomicBool>,
-        read_timeout: Duration,
-        write_timeout: Duration,
-    ) -> Self {
-        let now = Instant::now();
-        TimedIo {
-            inner,
-            active,
-            read_timeout,
-            write_timeout,
-            read_sleep: Box::pin(tokio::time::sleep_until(now + read_timeout)),
-            read_armed: false,
-            write_sleep: Box::pin(tokio::time::sleep_until(now + write_timeout)),
-            write_armed: false,
-        }
-    }
-
-    /// `wrote`: bytes were written (restarts the read timer: nginx counts the read
-    /// timeout from the last write of the request).
-    fn write_result<T>(
-        &mut self,
-        cx: &mut Context<'_>,
-        r: Poll<io::Result<T>>,
-        wrote: bool,
-    ) -> Poll<io::Result<T>> {
-        match r {
-            Poll::Ready(r) => {
-                self.write_armed = false;
-                if wrote {
-                    self.read_armed = false;
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending => {
-                if !self.write_armed {
-                    let deadline = Instant::now() + self.write_timeout;
-                    self.write_sleep.as_mut().reset(deadline);
-                    self.write_armed = true;
-                }
-                if self.write_sleep.as_mut().poll(cx).is_ready() {
-                    self.write_armed = false;
-                    return Poll::Ready(Err(timed_out("write")));
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl AsyncRead for TimedIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(r) => {
-                this.read_armed = false;
-                Poll::Ready(r)
-            }
-            Poll::Pending => {
-                if !this.active.load(Ordering::Acquire) {
-                    this.read_armed = false;
-                    return Poll::Pending;
-                }
-                if !this.read_armed {
-                    let deadline = Instant::now() + this.read_timeout;
-                    this.read_sleep.as_mut().reset(deadline);
-                    this.read_armed = true;
-                }
-                if this.read_sleep.as_mut().poll(cx).is_ready() {
-                    this.read_armed = false;
-                    return Poll::Ready(Err(timed_out("read")));
-                }
-                Poll::Pending
-            }
-        }
-    }
-}
-
-impl AsyncWrite for TimedIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let r = Pin::new(&mut this.inner).poll_write(cx, buf);
-        let wrote = matches!(r, Poll::Ready(Ok(n)) if n > 0);
-        this.write_result(cx, r, wrote)
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        let wrote = matches!(r, Poll::Ready(Ok(n)) if n > 0);
-        this.write_result(cx, r, wrote)
-    }
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let r = Pin::new(&mut this.inner).poll_flush(cx);
-        this.write_result(cx, r, false)
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-type Conn = hyper::client::conn::http1::Connection<TokioIo<TimedIo>, ReqBody>;
-
-/// A request that failed: given back before it was written, or failed.
-enum Sent {
-    NotSent(Box<Request<ReqBody>>),
-    Failed(UpstreamError),
-}
-
-/// One upstream connection: the request sender and the connection itself. The
-/// connection is not a task of its own: whoever uses it drives it (the request future
-/// until the response headers, then the response body), which saves a task switch
-/// and a cross-task wake-up per read and write. Idle connections are not driven; one
-/// is polled once when taken from the pool, which notices an upstream that closed it.
-struct Connection {
-    sender: SendRequest<ReqBody>,
-    conn: Pin<Box<Conn>>,
-    /// The connection future has completed (closed or failed).
-    done: bool,
-    active: Arc<AtomicBool>,
-    /// When it was last taken for a request (or opened): how long it has been idle
-    /// is measured from there, which saves reading the clock when it is released.
-    since: Instant,
-}
-
-impl Connection {
-    fn poll_conn(&mut self, cx: &mut Context<'_>) {
-        if self.done {
-            return;
-        }
-        if let Poll::Ready(r) = self.conn.as_mut().poll(cx) {
-            self.done = true;
-            if let Err(e) = r {
-                tracing::debug!("upstream connection ended: {e}");
-            }
-        }
-    }
-
-    /// Whether a new request can be sent now.
-    fn usable(&mut self, cx: &mut Context<'_>) -> bool {
-        self.poll_conn(cx);
-        !self.done && !self.sender.is_closed() && self.sender.is_ready()
-    }
-}
-
 /// A connection taken from its pool (or just opened) for one request.
 pub(crate) struct PooledConn {
-    c: Connection,
+    /// Boxed: cheap to move between the pool, the request and the response body.
+    c: Box<Conn>,
     pool: Arc<UpstreamPool>,
 }
 
 impl PooledConn {
-    /// The connection future has completed.
-    pub(crate) fn is_done(&self) -> bool {
-        self.c.done
+    pub(crate) fn conn(&mut self) -> &mut Conn {
+        &mut self.c
     }
 
-    /// Drive the connection (read and write what can be).
-    pub(crate) fn poll_conn(&mut self, cx: &mut Context<'_>) {
-        self.c.poll_conn(cx)
-    }
-
-    /// Send a request, driving the connection until the response headers arrive.
-    async fn request(&mut self, req: Request<ReqBody>) -> Result<Response<Incoming>, Sent> {
-        let c = &mut self.c;
-        c.active.store(true, Ordering::Release);
-        let fut = c.sender.try_send_request(req);
-        let mut fut = std::pin::pin!(fut);
-        std::future::poll_fn(|cx| {
-            c.poll_conn(cx);
-            match fut.as_mut().poll(cx) {
-                Poll::Ready(Ok(resp)) => Poll::Ready(Ok(resp)),
-                Poll::Ready(Err(mut e)) => Poll::Ready(Err(match e.take_message() {
-                    Some(req) => Sent::NotSent(Box::new(req)),
-                    None => Sent::Failed(classify(&e.into_error())),
-                })),
-                // the connection ended without answering (hyper reports that as an
-                // error first; this only guards against waiting forever)
-                Poll::Pending if c.done => Poll::Ready(Err(Sent::Failed(UpstreamError::Failed(
-                    "upstream connection closed".to_string(),
-                )))),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await
-    }
-
-    /// Give the connection back to its pool once the response was read to its end
-    /// (`cx`: the current task, else the connection is polled with a no-op waker).
-    pub(crate) fn release(self, cx: Option<&mut Context<'_>>) {
+    /// Give the connection back to its pool (the exchange on it is complete and it
+    /// can take another request).
+    pub(crate) fn release(self) {
         let PooledConn { mut c, pool } = self;
-        c.active.store(false, Ordering::Release);
-        // let the connection finish the exchange and wait for the next request
-        match cx {
-            Some(cx) => c.poll_conn(cx),
-            None => c.poll_conn(&mut Context::from_waker(std::task::Waker::noop())),
-        }
-        if c.done || c.sender.is_closed() {
+        if !c.is_clean() {
             return;
         }
+        c.idle();
         let mut idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() < MAX_IDLE {
             idle.push_back(c);
         }
     }
+}
+
+/// An upstream's answer: its head, its body (read from the connection) and the
+/// connection, given back by the body when it was read to its end.
+pub(crate) struct Answer {
+    pub head: RespHead,
+    pub body: RespBody,
+    pub conn: PooledConn,
 }
 
 /// The connections to one upstream.
@@ -436,7 +211,7 @@ pub(crate) struct UpstreamPool {
     read_timeout: Duration,
     write_timeout: Duration,
     /// Most recently used at the back.
-    idle: Mutex<VecDeque<Connection>>,
+    idle: Mutex<VecDeque<Box<Conn>>>,
     stats: Arc<UpstreamStats>,
 }
 
@@ -481,13 +256,13 @@ impl UpstreamPool {
     /// The most recently used idle connection that is still open (closing expired
     /// ones on the way, also the oldest one when it expired).
     fn checkout(self: &Arc<Self>, cx: &mut Context<'_>, now: Instant) -> Option<PooledConn> {
-        let expired = |c: &Connection| now.saturating_duration_since(c.since) > IDLE_TIMEOUT;
+        let expired = |c: &Conn| now.saturating_duration_since(c.since) > IDLE_TIMEOUT;
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.front().is_some_and(expired) {
+        if idle.front().is_some_and(|c| expired(c)) {
             idle.pop_front();
         }
         while let Some(mut c) = idle.pop_back() {
-            if expired(&c) || !c.usable(cx) {
+            if expired(&c) || !c.idle_usable(cx) {
                 continue;
             }
             c.since = now;
@@ -499,35 +274,50 @@ impl UpstreamPool {
         None
     }
 
-    /// Send `req` (origin-form URI, Host set) on a pooled or new connection. The
-    /// returned connection drives the response body and must be released once that
-    /// has ended.
+    /// Send a request (`head`: its complete head, framing headers included) on a
+    /// pooled or new connection. The answer's body must be read to its end before its
+    /// connection can be released. A pooled connection that turns out closed by the
+    /// upstream before answering is replaced by another one (or a new one) when the
+    /// request can be sent again (see [`replayable`]).
     /// `now`: the current time (read by the caller anyway).
     pub(crate) async fn send(
         self: &Arc<Self>,
-        mut req: Request<ReqBody>,
+        method: &Method,
+        head: Vec<u8>,
+        body: Option<ReqBody>,
+        framing: ReqFraming,
         now: Instant,
-    ) -> Result<(Response<Incoming>, PooledConn), UpstreamError> {
-        // Pooled connections: one that turns out closed before the request was
-        // written gives the request back, and the next one is tried.
+    ) -> Result<Answer, UpstreamError> {
+        let head_request = method == Method::HEAD;
+        let mut w = ReqWriter::new(head, body, framing);
         while let Some(mut conn) =
             std::future::poll_fn(|cx| Poll::Ready(self.checkout(cx, now))).await
         {
-            match conn.request(req).await {
-                Ok(resp) => return Ok((resp, conn)),
-                Err(Sent::NotSent(r)) => req = *r,
-                Err(Sent::Failed(e)) => return Err(e),
+            let r = std::future::poll_fn(|cx| poll_exchange(&mut conn.c, &mut w, head_request, cx))
+                .await;
+            match r {
+                Ok(parsed) => {
+                    let (head, body) = RespBody::new(parsed, w);
+                    return Ok(Answer { head, body, conn });
+                }
+                Err(ExchangeError::Head(HeadError::Closed(e))) if replayable(method, &w) => {
+                    tracing::debug!("pooled upstream connection was closed ({e}); retrying");
+                    w.restart();
+                }
+                Err(e) => return Err(classify(e)),
             }
         }
         // boxed: the connect path (TLS handshake included) is large and cold; kept
         // inline it would make every request future bigger
         let mut conn = Box::pin(self.connect()).await?;
-        match conn.request(req).await {
-            Ok(resp) => Ok((resp, conn)),
-            Err(Sent::NotSent(_)) => Err(UpstreamError::Failed(
-                "the new connection refused the request".to_string(),
-            )),
-            Err(Sent::Failed(e)) => Err(e),
+        let r =
+            std::future::poll_fn(|cx| poll_exchange(&mut conn.c, &mut w, head_request, cx)).await;
+        match r {
+            Ok(parsed) => {
+                let (head, body) = RespBody::new(parsed, w);
+                Ok(Answer { head, body, conn })
+            }
+            Err(e) => Err(classify(e)),
         }
     }
 
@@ -583,33 +373,22 @@ impl UpstreamPool {
                 Stream::Tls(Box::new(connector.connect(name.clone(), tcp).await?))
             }
         };
-        let active = Arc::new(AtomicBool::new(false));
-        let io = TimedIo::new(
-            stream,
-            active.clone(),
-            self.read_timeout,
-            self.write_timeout,
-        );
-        let (sender, conn) = hyper::client::conn::http1::Builder::new()
-            .handshake::<_, ReqBody>(TokioIo::new(io))
-            .await
-            .map_err(io::Error::other)?;
         Ok(PooledConn {
-            c: Connection {
-                sender,
-                conn: Box::pin(conn),
-                done: false,
-                active,
-                since: Instant::now(),
-            },
+            c: Box::new(Conn::new(stream, self.read_timeout, self.write_timeout)),
             pool: self.clone(),
         })
     }
 }
 
-fn classify(e: &hyper::Error) -> UpstreamError {
-    if is_timeout(e) {
-        return UpstreamError::Timeout;
+fn classify(e: ExchangeError) -> UpstreamError {
+    match e {
+        ExchangeError::Client(e) => UpstreamError::Failed(format!("client request body: {e}")),
+        ExchangeError::Head(HeadError::Io(e)) if e.kind() == io::ErrorKind::TimedOut => {
+            UpstreamError::Timeout
+        }
+        ExchangeError::Head(HeadError::Io(e) | HeadError::Closed(e)) => {
+            UpstreamError::Failed(e.to_string())
+        }
+        ExchangeError::Head(HeadError::Invalid(m)) => UpstreamError::Failed(m),
     }
-    UpstreamError::Failed(e.to_string())
 }
