@@ -122,8 +122,81 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub proxy_listen: Vec<String>,
+    /// How often the embedded data planes seal their analytics into a batch, in
+    /// milliseconds.
+    #[arg(
+        long,
+        env = "PORTICO_ANALYTICS_FLUSH_MS",
+        value_name = "MS",
+        default_value_t = 5000,
+        value_parser = clap::value_parser!(u64).range(50..=3_600_000)
+    )]
+    pub analytics_flush_ms: u64,
+    /// Days per-minute analytics are kept (at least 1).
+    #[arg(
+        long,
+        env = "PORTICO_RETENTION_MINUTES_DAYS",
+        value_name = "DAYS",
+        default_value_t = 7,
+        value_parser = clap::value_parser!(u32).range(1..=36_500)
+    )]
+    pub retention_minutes_days: u32,
+    /// Days per-hour analytics are kept (at least 1).
+    #[arg(
+        long,
+        env = "PORTICO_RETENTION_HOURS_DAYS",
+        value_name = "DAYS",
+        default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=36_500)
+    )]
+    pub retention_hours_days: u32,
+    /// Days per-day analytics are kept (at least 1).
+    #[arg(
+        long,
+        env = "PORTICO_RETENTION_DAYS_DAYS",
+        value_name = "DAYS",
+        default_value_t = 730,
+        value_parser = clap::value_parser!(u32).range(1..=36_500)
+    )]
+    pub retention_days_days: u32,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+impl ServeArgs {
+    /// The analytics retention of `--retention-*-days`.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            minutes_days: self.retention_minutes_days,
+            hours_days: self.retention_hours_days,
+            days_days: self.retention_days_days,
+        }
+    }
+}
+
+/// How long analytics are kept, per resolution, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub minutes_days: u32,
+    pub hours_days: u32,
+    pub days_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            minutes_days: 7,
+            hours_days: 90,
+            days_days: 730,
+        }
+    }
+}
+
+/// On or off.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -167,4 +240,17 @@ pub struct GatewayArgs {
         default_value = "./gateway-cache"
     )]
     pub cache_dir: PathBuf,
+    /// Record analytics and ship them to the control plane (`off`: for load tests
+    /// comparing the cost of recording).
+    #[arg(long, env = "PORTICO_ANALYTICS", value_enum, default_value = "on")]
+    pub analytics: Switch,
+    /// How often the node seals its analytics into a batch, in milliseconds.
+    #[arg(
+        long,
+        env = "PORTICO_ANALYTICS_FLUSH_MS",
+        value_name = "MS",
+        default_value_t = 5000,
+        value_parser = clap::value_parser!(u64).range(50..=3_600_000)
+    )]
+    pub analytics_flush_ms: u64,
 }

@@ -1,13 +1,22 @@
 //! The control plane's side of config sync: the `/dp/v1` endpoints that standalone
 //! nodes long-poll (see `gateway::snapshot` for the protocol), and the embedded data
 //! planes of `portico serve`, which take the same snapshots in-process.
+//!
+//! Analytics in: `POST /dp/v1/analytics` takes a node's [`Batch`] (JSON, see
+//! `gateway::recorder`; at most 8 MiB) with the token and headers of the config poll
+//! (401/403 alike; a batch of another runtime group than the token's: 403). 200 with
+//! `{"status": "stored", "rows": N}`, or `{"status": "duplicate", …}` when a batch with
+//! this id was counted before (nothing added). A batch that breaks a rule: 422 with
+//! `{"message": …, "field": "rows[3].status"}`, nothing stored. The embedded data
+//! planes record with the same recorder and hand their batches to the same
+//! [`Hub::ingest_analytics`] through [`HubTransport`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,6 +27,10 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::gateway::node::hostname;
+use crate::gateway::recorder::{
+    Batch, BatchRow, IngestOutcome, Recorder, RecorderOptions, RecorderTasks, SendError, Transport,
+    MAX_ROWS_PER_BATCH,
+};
 use crate::gateway::snapshot::{headers, Report, Snapshot};
 use crate::gateway::{DataPlane, LogSink};
 use crate::hub::{Hub, NodeHello};
@@ -28,6 +41,8 @@ const WAIT_DEFAULT_MS: u64 = 25_000;
 const WAIT_MAX_MS: u64 = 60_000;
 /// How often an embedded data plane says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// The largest analytics batch body.
+pub const MAX_ANALYTICS_BODY: usize = 8 * 1024 * 1024;
 
 fn message(status: StatusCode, text: &str) -> Response {
     (status, Json(serde_json::json!({ "message": text }))).into_response()
@@ -38,6 +53,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
     Router::new()
         .route("/dp/v1/config", get(config))
         .route("/dp/v1/report", post(report))
+        .route(
+            "/dp/v1/analytics",
+            post(analytics).layer(DefaultBodyLimit::max(MAX_ANALYTICS_BODY)),
+        )
         .with_state(hub)
 }
 
@@ -172,6 +191,215 @@ async fn report(State(hub): State<Hub>, h: HeaderMap, body: axum::body::Bytes) -
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => message(StatusCode::INTERNAL_SERVER_ERROR, e.message()),
     }
+}
+
+/// A refused batch: 422 naming the field.
+fn unprocessable(field: &str, text: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(serde_json::json!({ "message": text, "field": field })),
+    )
+        .into_response()
+}
+
+type Invalid = (String, String);
+
+fn bad(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+    (field.into(), message.into())
+}
+
+/// Reads a batch's JSON, naming the field that has the wrong shape (the rules on the
+/// values are `Hub::ingest_analytics`'s).
+fn parse_batch(body: &[u8]) -> Result<Batch, Invalid> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| bad("body", format!("The batch is not valid JSON: {e}")))?;
+    let Value::Object(top) = v else {
+        return Err(bad("body", "The batch must be a JSON object."));
+    };
+    let text = |m: &serde_json::Map<String, Value>, key: &str, path: String| match m.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(bad(path, "must be a string")),
+    };
+    let id = text(&top, "id", "id".into())?;
+    let id = Uuid::parse_str(id.trim()).map_err(|_| bad("id", "must be a UUID"))?;
+    let node_id = match top.get("node_id") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) if s.chars().count() <= 128 => s.clone(),
+        Some(_) => return Err(bad("node_id", "must be a string of at most 128 characters")),
+    };
+    let runtime_group = text(&top, "runtime_group", "runtime_group".into())?;
+    let Some(Value::Array(rows)) = top.get("rows") else {
+        return Err(bad("rows", "must be an array"));
+    };
+    if rows.len() > MAX_ROWS_PER_BATCH {
+        return Err(bad(
+            "rows",
+            format!(
+                "a batch holds at most {MAX_ROWS_PER_BATCH} rows, not {}",
+                rows.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let path = |k: &str| format!("rows[{i}].{k}");
+        let Value::Object(r) = row else {
+            return Err(bad(format!("rows[{i}]"), "must be an object"));
+        };
+        let whole = |k: &str| -> Result<u64, Invalid> {
+            match r.get(k) {
+                Some(Value::Number(n)) => {
+                    n.as_u64().filter(|&v| v <= i64::MAX as u64).ok_or_else(|| {
+                        bad(
+                            path(k),
+                            "must be a whole number from 0 to 9223372036854775807",
+                        )
+                    })
+                }
+                _ => Err(bad(path(k), "must be a number")),
+            }
+        };
+        let opt_id = |k: &str| -> Result<Option<String>, Invalid> {
+            match r.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(bad(path(k), "must be a UUID or null")),
+            }
+        };
+        let bucket = match r.get("bucket") {
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .ok_or_else(|| bad(path("bucket"), "must be whole Unix seconds"))?,
+            _ => return Err(bad(path("bucket"), "must be a number (Unix seconds)")),
+        };
+        let status = match r.get("status") {
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(|| bad(path("status"), "must be an HTTP status (100 to 599)"))?,
+            _ => return Err(bad(path("status"), "must be a number")),
+        };
+        out.push(BatchRow {
+            bucket,
+            package_id: opt_id("package_id")?,
+            version_id: opt_id("version_id")?,
+            route_id: opt_id("route_id")?,
+            status,
+            requests: whole("requests")?,
+            request_bytes: whole("request_bytes")?,
+            response_bytes: whole("response_bytes")?,
+            total_latency_us: whole("total_latency_us")?,
+            upstream_latency_us: whole("upstream_latency_us")?,
+            upstream_requests: whole("upstream_requests")?,
+            gateway_latency_us: whole("gateway_latency_us")?,
+            total_sketch: text(r, "total_sketch", path("total_sketch"))?,
+            upstream_sketch: text(r, "upstream_sketch", path("upstream_sketch"))?,
+            gateway_sketch: text(r, "gateway_sketch", path("gateway_sketch"))?,
+            request_size_sketch: text(r, "request_size_sketch", path("request_size_sketch"))?,
+            response_size_sketch: text(r, "response_size_sketch", path("response_size_sketch"))?,
+        });
+    }
+    Ok(Batch {
+        id,
+        node_id,
+        runtime_group,
+        rows: out,
+    })
+}
+
+async fn analytics(State(hub): State<Hub>, h: HeaderMap, body: axum::body::Bytes) -> Response {
+    let (group, hello) = match node_of(&hub, &h).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let batch = match parse_batch(&body) {
+        Ok(b) => b,
+        Err((field, text)) => return unprocessable(&field, &text),
+    };
+    let node = if batch.node_id.is_empty() {
+        hello.id.to_string()
+    } else {
+        batch.node_id.clone()
+    };
+    match hub.ingest_analytics(group.id, &node, &batch).await {
+        Ok(IngestOutcome::Stored { rows }) => {
+            Json(serde_json::json!({ "status": "stored", "rows": rows })).into_response()
+        }
+        Ok(IngestOutcome::Duplicate) => Json(serde_json::json!({
+            "status": "duplicate",
+            "message": "This batch was counted before; nothing was added."
+        }))
+        .into_response(),
+        Err(e) => match e.field() {
+            Some(field) if e.status() == 422 => unprocessable(field, e.message()),
+            _ => message(
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                e.message(),
+            ),
+        },
+    }
+}
+
+/// Hands the embedded data planes' batches to [`Hub::ingest_analytics`]: the same
+/// batches, checks and counting once as over HTTP.
+pub struct HubTransport {
+    hub: Hub,
+}
+
+impl HubTransport {
+    pub fn new(hub: Hub) -> Self {
+        HubTransport { hub }
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for HubTransport {
+    async fn send(&self, batch: &Batch) -> Result<IngestOutcome, SendError> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let key = app::model::validate::slug(&batch.runtime_group);
+        let group = runtime_group::Entity::find()
+            .filter(runtime_group::Column::NameKey.eq(key))
+            .one(self.hub.db())
+            .await
+            .map_err(|e| SendError::Retry(format!("database: {e}")))?
+            .ok_or_else(|| {
+                SendError::Reject(format!(
+                    "there is no runtime group \"{}\" any more",
+                    batch.runtime_group
+                ))
+            })?;
+        match self
+            .hub
+            .ingest_analytics(group.id, &batch.node_id, batch)
+            .await
+        {
+            Ok(o) => Ok(o),
+            Err(e) if e.status() >= 500 => Err(SendError::Retry(e.message().to_string())),
+            Err(e) => Err(SendError::Reject(e.to_string())),
+        }
+    }
+}
+
+/// The node id of the embedded data planes' batches: stable per host.
+pub fn embedded_analytics_node_id() -> String {
+    let digest = sha2::Sha256::digest(format!("embedded-analytics|{}", hostname()).as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// The recorder of `portico serve`'s embedded data planes (pass it to
+/// [`EmbeddedPlanes::start`]), sealing every `flush` and counting through the hub;
+/// shut its tasks down after the planes.
+pub fn start_embedded_analytics(hub: Hub, flush: Duration) -> (Arc<Recorder>, RecorderTasks) {
+    let mut opts = RecorderOptions::new(embedded_analytics_node_id());
+    opts.flush_interval = flush;
+    let recorder = Recorder::new(opts);
+    let tasks = recorder.start(Arc::new(HubTransport::new(hub)));
+    (recorder, tasks)
 }
 
 /// Wakes long polls when another control plane (on the same PostgreSQL) changed a

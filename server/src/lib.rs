@@ -1,5 +1,8 @@
 //! Portico's server: everything with I/O. The domain (`hub`) over SeaORM (`store`),
 //! the REST API (`rest`), the axum application (`web`) and the CLI (`config`).
+// The Leptos views of the larger pages are deeply nested types; their layout needs
+// more than the default query depth when the server monomorphizes them.
+#![recursion_limit = "256"]
 
 pub mod analytics;
 pub mod auth;

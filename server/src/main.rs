@@ -153,12 +153,17 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
         }
     }
     server::control::spawn_change_poller(hub.clone());
-    let planes = server::control::EmbeddedPlanes::start(
+    // Analytics: the embedded data planes record through the same recorder and batches
+    // as standalone nodes, counted by the hub; old rows are purged per resolution.
+    let retention = hub.start_analytics_retention(args.retention());
+    let (recorder, recording) = server::control::start_embedded_analytics(
         hub.clone(),
-        std::sync::Arc::new(server::gateway::CountingSink::default()),
+        std::time::Duration::from_millis(args.analytics_flush_ms),
     );
+    let planes = server::control::EmbeddedPlanes::start(hub.clone(), recorder.clone());
     let options = server::leptos_options(args.listen, &args.site_root);
     let status_planes = planes.clone();
+    let status_recorder = recorder.clone();
     let app = server::web::app_with(
         hub,
         options,
@@ -170,10 +175,17 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
         "/status",
         axum::routing::get(move || {
             let planes = status_planes.clone();
+            let recorder = status_recorder.clone();
             async move {
                 axum::Json(serde_json::json!({
                     "control_plane": { "ready": true, "version": env!("CARGO_PKG_VERSION") },
                     "data_planes": planes.status(),
+                    "analytics": {
+                        "buffered_batches": recorder.buffered(),
+                        "delivered_batches": recorder.delivered_batches(),
+                        "dropped_batches": recorder.dropped_batches(),
+                        "rejected_batches": recorder.rejected_batches(),
+                    },
                 }))
             }
         }),
@@ -190,8 +202,11 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(server::gateway::node::shutdown_signal())
     .await?;
-    // The UI has stopped; let the data planes finish their in-flight requests.
+    // The UI has stopped; let the data planes finish their in-flight requests, then
+    // count what they recorded.
     planes.shutdown().await;
+    recording.shutdown().await;
+    retention.abort();
     tracing::info!("Portico stopped");
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The data plane: the proxy (hyper), its configuration snapshots and their sync, for
-//! the embedded data planes of `portico serve` and the standalone `portico gateway`.
+//! The data plane: the proxy (hyper towards clients, `h1client` towards upstreams),
+//! its configuration snapshots and their sync, for the embedded data planes of
+//! `portico serve` and the standalone `portico gateway`.
 //!
 //! - [`DataPlane`]: applies [`snapshot::Snapshot`]s (compiled, swapped atomically) and
 //!   serves the proxy and status listeners;
@@ -10,9 +11,11 @@
 mod body;
 mod compiled;
 mod dataplane;
+mod h1client;
 pub mod log;
 pub mod node;
 mod proxy;
+pub mod recorder;
 pub mod snapshot;
 mod upstream;
 

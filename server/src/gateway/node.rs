@@ -5,6 +5,11 @@
 //!
 //! Cache directory: `config.json` (the last applied snapshot, replaced atomically) and
 //! `node-id` (the node's UUID, created once).
+//!
+//! Analytics (on unless `--analytics off`): a [`Recorder`] aggregates the requests and
+//! ships sealed batches with [`HttpTransport`] to `POST /dp/v1/analytics`, with the
+//! same headers as the config poll; batches wait in a bounded buffer while the control
+//! plane is unreachable.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -17,8 +22,12 @@ use tokio::sync::watch;
 
 use super::dataplane::DataPlane;
 use super::log::{CountingSink, LogSink};
+use super::recorder::{
+    Batch, IngestOutcome, Recorder, RecorderOptions, RecorderTasks, SendError, Transport,
+    DEFAULT_MAX_BATCHES, DEFAULT_MAX_BUFFER_BYTES, DEFAULT_SHUTDOWN_GRACE,
+};
 use super::snapshot::{headers, Report, Snapshot};
-use crate::config::GatewayArgs;
+use crate::config::{GatewayArgs, Switch};
 
 /// How long the control plane may hold a config poll open.
 const WAIT_MS: u64 = 25_000;
@@ -47,6 +56,27 @@ impl From<&GatewayArgs> for NodeOptions {
     }
 }
 
+/// Analytics of a node (see [`super::recorder`]).
+#[derive(Debug, Clone)]
+pub struct NodeAnalytics {
+    pub flush_interval: Duration,
+    pub max_batches: usize,
+    pub max_buffer_bytes: usize,
+    /// How long a shutdown tries to deliver the last batches.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for NodeAnalytics {
+    fn default() -> Self {
+        NodeAnalytics {
+            flush_interval: super::recorder::DEFAULT_FLUSH,
+            max_batches: DEFAULT_MAX_BATCHES,
+            max_buffer_bytes: DEFAULT_MAX_BUFFER_BYTES,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+        }
+    }
+}
+
 /// `portico gateway`: run until SIGINT or SIGTERM, then drain.
 pub async fn run_standalone(args: GatewayArgs) -> anyhow::Result<()> {
     run_standalone_until(args, shutdown_signal()).await
@@ -63,18 +93,19 @@ pub async fn run_standalone_until(
     let status = TcpListener::bind(args.status_listen)
         .await
         .with_context(|| format!("cannot listen on {} (--status-listen)", args.status_listen))?;
-    run_node(
-        NodeOptions::from(&args),
-        proxy,
-        status,
-        Arc::new(CountingSink::new()),
-        shutdown,
-    )
-    .await
+    let analytics = (args.analytics == Switch::On).then(|| NodeAnalytics {
+        flush_interval: Duration::from_millis(args.analytics_flush_ms),
+        ..NodeAnalytics::default()
+    });
+    if analytics.is_none() {
+        tracing::info!("analytics off (--analytics off): requests are counted, not recorded");
+    }
+    run_node_with(NodeOptions::from(&args), proxy, status, analytics, shutdown).await
 }
 
 /// Run a node on already bound listeners until `shutdown` resolves: serve the cached
 /// snapshot (if any) at once, sync with the control plane, then drain the listeners.
+/// Requests are logged to `sink` (no analytics are shipped).
 pub async fn run_node(
     opts: NodeOptions,
     proxy: TcpListener,
@@ -82,10 +113,57 @@ pub async fn run_node(
     sink: Arc<dyn LogSink>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_node_inner(opts, proxy, status, Sink::Given(sink), shutdown).await
+}
+
+/// [`run_node`] with analytics: recorded and shipped to the control plane when
+/// `analytics` is set (the last batches are delivered while shutting down, within
+/// the grace), only counted when not.
+pub async fn run_node_with(
+    opts: NodeOptions,
+    proxy: TcpListener,
+    status: TcpListener,
+    analytics: Option<NodeAnalytics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let sink = match analytics {
+        Some(a) => Sink::Analytics(a),
+        None => Sink::Given(Arc::new(CountingSink::new())),
+    };
+    run_node_inner(opts, proxy, status, sink, shutdown).await
+}
+
+enum Sink {
+    Given(Arc<dyn LogSink>),
+    Analytics(NodeAnalytics),
+}
+
+async fn run_node_inner(
+    opts: NodeOptions,
+    proxy: TcpListener,
+    status: TcpListener,
+    sink: Sink,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let cache = opts.cache_dir.clone();
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
     let node_id = node_id(&cache)?;
+    let (sink, recording): (Arc<dyn LogSink>, Option<RecorderTasks>) = match sink {
+        Sink::Given(s) => (s, None),
+        Sink::Analytics(a) => {
+            let transport = HttpTransport::new(&opts, &node_id, &hostname())?;
+            let recorder = Recorder::new(RecorderOptions {
+                node_id: node_id.clone(),
+                flush_interval: a.flush_interval,
+                max_batches: a.max_batches,
+                max_buffer_bytes: a.max_buffer_bytes,
+                shutdown_grace: a.shutdown_grace,
+            });
+            let tasks = recorder.start(Arc::new(transport));
+            (recorder, Some(tasks))
+        }
+    };
     let dp = DataPlane::new(opts.runtime_group.clone(), sink);
     load_cache(&dp, &cache, &opts.runtime_group).await;
 
@@ -128,6 +206,10 @@ pub async fn run_node(
     let _ = sync_task.await;
     let proxy_result = proxy_task.await;
     let status_result = status_task.await;
+    if let Some(tasks) = recording {
+        // the proxy has drained: seal the last requests and deliver what is left
+        tasks.shutdown().await;
+    }
     proxy_result.context("proxy listener task")??;
     status_result.context("status listener task")??;
     tracing::info!("data plane node stopped");
@@ -420,6 +502,78 @@ impl Sync {
                         tracing::warn!("reporting the refused config version {version} failed: {e}")
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Ships analytics batches to the control plane's `POST /dp/v1/analytics`, with the
+/// headers of the config poll.
+pub struct HttpTransport {
+    client: reqwest::Client,
+    url: String,
+    token: Option<String>,
+    runtime_group: String,
+    node_id: String,
+    hostname: String,
+}
+
+impl HttpTransport {
+    pub fn new(opts: &NodeOptions, node_id: &str, hostname: &str) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .context("cannot build the HTTP client for analytics")?;
+        Ok(HttpTransport {
+            client,
+            url: format!(
+                "{}/dp/v1/analytics",
+                opts.control_plane.trim_end_matches('/')
+            ),
+            token: opts.token.clone(),
+            runtime_group: opts.runtime_group.clone(),
+            node_id: node_id.to_string(),
+            hostname: hostname.to_string(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for HttpTransport {
+    async fn send(&self, batch: &Batch) -> Result<IngestOutcome, SendError> {
+        let mut rb = self
+            .client
+            .post(&self.url)
+            .header(headers::NODE_ID, &self.node_id)
+            .header(headers::NODE_HOSTNAME, &self.hostname)
+            .header(headers::NODE_VERSION, env!("CARGO_PKG_VERSION"))
+            .header(headers::RUNTIME_GROUP, &self.runtime_group)
+            .json(batch);
+        if let Some(t) = &self.token {
+            rb = rb.bearer_auth(t);
+        }
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| SendError::Retry(format!("control plane unreachable ({e})")))?;
+        let status = resp.status();
+        match status.as_u16() {
+            200..=299 => {
+                let text = resp.text().await.unwrap_or_default();
+                Ok(
+                    serde_json::from_str::<IngestOutcome>(&text).unwrap_or(IngestOutcome::Stored {
+                        rows: batch.rows.len(),
+                    }),
+                )
+            }
+            400 | 413 | 422 => {
+                let message = message_of(resp).await;
+                Err(SendError::Reject(format!("{status}: {message}")))
+            }
+            _ => {
+                let message = message_of(resp).await;
+                Err(SendError::Retry(format!("answered {status}: {message}")))
             }
         }
     }

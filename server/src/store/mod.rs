@@ -1,5 +1,7 @@
 //! SeaORM entities and conversions to the DTOs of `app::model`.
 
+pub mod analytics_batch;
+pub mod analytics_report;
 pub mod api_spec;
 pub mod api_token;
 pub mod audit_event;
