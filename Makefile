@@ -11,7 +11,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools check unit e2e seed bench-hub bench-portal bench-spec bench-proxy
+.PHONY: run test tools echarts check unit e2e seed bench-hub bench-portal bench-spec bench-proxy bench-analytics
 
 ## Installs what is missing; fast when everything is present.
 tools:
@@ -35,8 +35,20 @@ tools:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 	fi
 
+## The trimmed ECharts build the chart pages load (public/vendor/echarts.min.js, not
+## committed; cargo-leptos copies public/ into the site): esbuild bundles the modules
+## frontend/echarts/entry.mjs imports from the npm package into a minified IIFE that
+## defines the global `echarts`. Rebuilt only when the entry or the npm lock changes.
+ECHARTS_JS := public/vendor/echarts.min.js
+echarts: tools $(ECHARTS_JS)
+$(ECHARTS_JS): frontend/echarts/entry.mjs end2end/package-lock.json | tools
+	mkdir -p $(@D)
+	NODE_PATH=end2end/node_modules esbuild frontend/echarts/entry.mjs --bundle --minify \
+		--format=iife --target=es2020 --legal-comments=none --log-level=warning --outfile=$@
+	echo "==> $@: $$(wc -c < $@) bytes, $$(gzip -9 -c $@ | wc -c) gzip"
+
 ## Builds the release site and serves it on an embedded SQLite file in ./data.
-run: tools
+run: tools echarts
 	cargo leptos build --release
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=portico \
 		"$${CARGO_TARGET_DIR:-target}/release/portico" serve
@@ -66,7 +78,7 @@ unit: tools
 ## Playwright in Chromium, with JavaScript and without, against a fresh SQLite file.
 E2E_ADDR := 127.0.0.1:3917
 E2E_PROXY := 127.0.0.1:3918
-e2e: tools
+e2e: tools echarts
 	cargo leptos build
 	rm -rf target/e2e-data
 	env -u DATABASE_URL LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=portico \
@@ -98,3 +110,8 @@ bench-spec:
 ## Requests/s and p99 of the data plane on one worker thread vs nginx with one worker (release build; installs wrk and nginx when missing).
 bench-proxy:
 	server/benches/proxy_load.sh
+
+## The 30-day analytics dashboard over 10 million requests' worth of aggregates in a
+## SQLite file (seeded by a generator): each query ≤ 50 ms.
+bench-analytics:
+	cargo bench -p server --bench analytics_query

@@ -104,6 +104,8 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("/runtime-groups") view=RuntimeGroupsPage ssr=SsrMode::Async/>
                         <Route path=path!("/runtime-groups/new") view=NewRuntimeGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/runtime-groups/:id") view=RuntimeGroupPage ssr=SsrMode::Async/>
+                        <Route path=path!("/analytics") view=AnalyticsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/analytics/reports/:id") view=ReportPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>
@@ -125,7 +127,7 @@ fn Nav() -> impl IntoView {
                 <ul>
                     <li><A href="/service-hub">"Service Hub"</A></li>
                     <li><A href="/runtime-groups">"Runtime Groups"</A></li>
-                    <li><span class="nav-soon" title="Arrives with the analytics work">"Analytics"</span></li>
+                    <li><A href="/analytics">"Analytics"</A></li>
                     <li><A href="/portal">"Dev Portal"</A></li>
                 </ul>
             })}

@@ -1,4 +1,6 @@
 //! The browser side: hydrates the server-rendered pages.
+// The app's view types are deep; the wasm-release build needs more than the default.
+#![recursion_limit = "512"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -1,6 +1,8 @@
 //! Server functions: the UI's API. Each body is a few lines that call a port trait.
 //! Endpoints are pinned so their URLs are stable: `/rpc/<area>/<name>`.
 
+mod analytics;
+mod analytics_reports;
 mod auth;
 mod docs;
 mod gateway;
@@ -11,6 +13,8 @@ mod runtime_groups;
 mod specs;
 mod versions;
 
+pub use analytics::*;
+pub use analytics_reports::*;
 pub use auth::*;
 pub use docs::*;
 pub use gateway::*;

@@ -1,7 +1,9 @@
 //! Reusable views: page header, labels, badges, form fields, errors.
 
+mod chart;
 mod fields;
 mod spec;
+pub use chart::*;
 pub use fields::*;
 pub use spec::*;
 

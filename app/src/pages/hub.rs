@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::with_query;
-use crate::api::{hub_packages, HubData, HubView};
+use crate::api::{hub_packages, load_hub_traffic, HubData, HubTraffic, HubView};
 use crate::components::*;
 use crate::error::AppError;
 use crate::model::{Permission, ServicePackage};
@@ -129,7 +129,15 @@ fn HubResults(data: HubData, params: HubParams) -> impl IntoView {
     } else if view == HubView::List {
         view! { <PackageTable packages=page.data/> }.into_any()
     } else {
-        view! { <PackageCards packages=page.data/> }.into_any()
+        // One analytics call for the page's packages: last 7 days on every card.
+        let ids = page
+            .data
+            .iter()
+            .map(|p| p.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let traffic = Resource::new(move || ids.clone(), load_hub_traffic);
+        view! { <PackageCards packages=page.data traffic/> }.into_any()
     };
     view! {
         <div class="results-bar">
@@ -159,7 +167,10 @@ fn versions_text(p: &ServicePackage) -> String {
 }
 
 #[component]
-fn PackageCards(packages: Vec<ServicePackage>) -> impl IntoView {
+fn PackageCards(
+    packages: Vec<ServicePackage>,
+    traffic: Resource<Result<HubTraffic, AppError>>,
+) -> impl IntoView {
     view! {
         <ul class="cards">
             {packages
@@ -175,6 +186,15 @@ fn PackageCards(packages: Vec<ServicePackage>) -> impl IntoView {
                             <p class="key"><code>{p.key.clone()}</code></p>
                             <p class="description">{if p.description.is_empty() { "No description".to_string() } else { p.description.clone() }}</p>
                             <LabelList labels=p.labels.clone()/>
+                            <Suspense fallback=|| view! { <p class="traffic muted small">"Traffic…"</p> }>
+                                {move || Suspend::new(async move {
+                                    // Without analytics (an error) the card just leaves the line out.
+                                    traffic.await.ok().map(|t| {
+                                        let totals = t.totals.iter().find(|(id, _)| *id == p.id).map(|(_, t)| *t);
+                                        view! { <TrafficFacts totals/> }
+                                    })
+                                })}
+                            </Suspense>
                             <p class="meta">{versions_text(&p)}" · modified "{when(&p.updated_at)}</p>
                         </li>
                     }

@@ -1,6 +1,7 @@
 //! One module per routed page.
 
 mod account;
+mod analytics;
 mod audit;
 mod auth;
 mod dataplanes;
@@ -16,6 +17,7 @@ mod users;
 mod version;
 
 pub use account::AccountPage;
+pub use analytics::{AnalyticsPage, ReportPage};
 pub use audit::AuditPage;
 pub use auth::{LoginPage, SetupPage};
 pub use docs::{DocPage, DocsCard, NewDocPage};

@@ -84,6 +84,7 @@ pub fn PackagePage() -> impl IntoView {
         |(key, q, rg, status, _)| load_package_dashboard(key, q, rg, status),
     );
     view! {
+        <ChartScript/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -154,6 +155,12 @@ fn Dashboard(
             <p class="description">{if package.description.is_empty() { "No description yet.".to_string() } else { package.description.clone() }}</p>
             <LabelList labels=package.labels.clone()/>
         </section>
+        <AnalyticsSection
+            scope=Scope::Package(package.id)
+            path=base.clone()
+            keep=&["q", "runtime_group", "status"]
+            traffic_title="Traffic by version"
+        />
         <PortalCard package=package.clone() publish/>
 
         <section class="card" aria-labelledby="versions-title">
@@ -340,5 +347,130 @@ fn PortalCard(
             })}
             <FormAlert error=error fields=&[]/>
         </section>
+    }
+}
+
+/// Whose traffic an analytics section shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Scope {
+    Package(uuid::Uuid),
+    Version(uuid::Uuid),
+}
+
+impl Scope {
+    /// The CSV export's filter parameter and what its rows are split by.
+    fn export_param(self) -> (&'static str, String, Option<Dimension>) {
+        match self {
+            Scope::Package(id) => ("package", id.to_string(), Some(Dimension::Version)),
+            Scope::Version(id) => ("version", id.to_string(), Some(Dimension::Route)),
+        }
+    }
+}
+
+/// The metrics a dashboard's CSV export holds.
+pub(super) const EXPORT_METRICS: &str = "request_count,error_rate_4xx,error_rate_5xx,response_latency_avg,response_latency_p50,response_latency_p95,response_latency_p99";
+
+/// `/api/v1/analytics/export?{filter}={id}&time_frame=…&metrics=…[&group_by=…]` (a
+/// plain link: the browser downloads the CSV with the session cookie).
+pub(super) fn export_href(filter: (&str, String, Option<Dimension>), frame: TimeFrame) -> String {
+    super::with_query(
+        "/api/v1/analytics/export",
+        &[
+            (filter.0, Some(filter.1)),
+            ("time_frame", Some(frame.as_str().to_string())),
+            ("metrics", Some(EXPORT_METRICS.to_string())),
+            ("group_by", filter.2.map(|d| d.as_str().to_string())),
+        ],
+    )
+}
+
+/// The analytics section of the package and version dashboards: time frame and zone,
+/// tiles against the previous period, traffic, status class and latency charts, CSV
+/// export; the version's per-route table. Server-rendered; charts drawn with JavaScript.
+#[component]
+pub(super) fn AnalyticsSection(
+    scope: Scope,
+    /// The dashboard's path (links keep it).
+    path: String,
+    /// Query parameters of the page's other controls, kept by the frame and zone links.
+    keep: &'static [&'static str],
+    traffic_title: &'static str,
+) -> impl IntoView {
+    let query = use_query_map();
+    let frame = Memo::new(move |_| frame_or_default(query.read().get("frame").as_deref()));
+    let local = Signal::derive(move || query.read().get("tz").as_deref() == Some("local"));
+    let zone = use_browser_zone(local);
+    let data = Resource::new(
+        move || (frame.get(), zone.get()),
+        move |(f, z)| {
+            let frame = Some(f.as_str().to_string());
+            async move {
+                match scope {
+                    Scope::Package(id) => load_package_analytics(id.to_string(), frame, z).await,
+                    Scope::Version(id) => load_version_analytics(id.to_string(), frame, z).await,
+                }
+            }
+        },
+    );
+    let kept = move |skip: &str| -> Vec<(&'static str, Option<String>)> {
+        let q = query.read();
+        keep.iter()
+            .copied()
+            .chain(["frame", "tz"])
+            .filter(|k| *k != skip)
+            .map(|k| (k, q.get(k)))
+            .collect()
+    };
+    let (path2, path3) = (path.clone(), path.clone());
+    view! {
+        <section class="card analytics" id="analytics" aria-labelledby="analytics-title">
+            <div class="analytics-head">
+                <h2 id="analytics-title">"Analytics"</h2>
+                {move || view! {
+                    <FrameSelector path=path2.clone() anchor="analytics" current=frame.get() keep=kept("frame")/>
+                    <ZoneSwitch path=path3.clone() anchor="analytics" local=local.get() zone=zone.get() keep=kept("tz")/>
+                }}
+            </div>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <AnalyticsBody data=d scope traffic_title/> }.into_any(),
+                        Err(e) => view! { <p class="alert" role="alert">{format!("Analytics are not available: {}", e.message())}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn AnalyticsBody(
+    data: DashboardAnalytics,
+    scope: Scope,
+    traffic_title: &'static str,
+) -> impl IntoView {
+    let local = data.time_zone != "UTC" && cfg!(feature = "hydrate");
+    let frame = data.frame;
+    let export = export_href(scope.export_param(), frame);
+    let quiet = data.summary.current.requests == 0;
+    let routes = data.routes.clone();
+    view! {
+        <SummaryTiles summary=data.summary frame/>
+        {if quiet {
+            view! { <div class="empty analytics-empty"><p>{NO_TRAFFIC}</p></div> }.into_any()
+        } else {
+            view! {
+                <div class="chart-grid">
+                    <AnalyticsChart result=data.traffic chart=ChartType::StackedBar title=traffic_title id="traffic" local_time=local/>
+                    <AnalyticsChart result=data.status chart=ChartType::StackedBar title="Status codes" id="status" local_time=local/>
+                    <AnalyticsChart result=data.latency chart=ChartType::Line title="Response latency" id="latency" local_time=local/>
+                </div>
+                {routes.map(|r| view! { <super::version::RouteTable result=r frame/> })}
+            }.into_any()
+        }}
+        <p class="exports small">
+            <a href=export download="">{format!("Download CSV ({})", frame.label().to_lowercase())}</a>
+            <span class="muted">" · requests, error rates and latency per bucket"</span>
+        </p>
     }
 }

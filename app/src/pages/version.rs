@@ -9,6 +9,7 @@ use crate::model::validate;
 use crate::model::*;
 
 use super::gateway::GatewaySection;
+use super::package::{export_href, AnalyticsSection, Scope};
 
 fn check_version_name(s: &str) -> Result<(), validate::FieldError> {
     validate::version_name("name", s)
@@ -98,6 +99,7 @@ pub fn VersionPage() -> impl IntoView {
         |(key, id, _)| load_version(key, id),
     );
     view! {
+        <ChartScript/>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {
@@ -149,6 +151,12 @@ fn VersionDashboard(
                 <div><dt>"Modified"</dt><dd>{when(&version.updated_at)}</dd></div>
             </dl>
         </section>
+        <AnalyticsSection
+            scope=Scope::Version(version.id)
+            path=format!("{base}/versions/{}", version.id)
+            keep=&["tag"]
+            traffic_title="Traffic by route"
+        />
         <section class="card" aria-labelledby="status-title">
             <h2 id="status-title">"Status"</h2>
             <p class="muted">"Published and deprecated versions are listed in the Dev Portal; unpublished ones are not. Traffic flows in all three."</p>
@@ -276,5 +284,109 @@ fn SpecCard(
                 })}}
             </Suspense>
         </section>
+    }
+}
+
+/// One row of the per-route table.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct RouteRow {
+    id: String,
+    name: String,
+    requests: Option<f64>,
+    errors_4xx: Option<f64>,
+    errors_5xx: Option<f64>,
+    p50: Option<f64>,
+    p99: Option<f64>,
+}
+
+/// The route rows of a `group_by = route` answer, busiest first (from the series'
+/// totals over the whole frame).
+fn route_rows(result: &AnalyticsResult) -> Vec<RouteRow> {
+    let mut rows: Vec<RouteRow> = Vec::new();
+    for s in &result.series {
+        let (id, name) = s
+            .group
+            .as_ref()
+            .map(|g| (g.id.clone(), g.label.clone()))
+            .unwrap_or_else(|| (String::new(), "(no route)".to_string()));
+        let i = match rows.iter().position(|r| r.id == id) {
+            Some(i) => i,
+            None => {
+                rows.push(RouteRow {
+                    id,
+                    name,
+                    ..Default::default()
+                });
+                rows.len() - 1
+            }
+        };
+        let row = &mut rows[i];
+        match s.metric {
+            Metric::RequestCount => row.requests = s.total,
+            Metric::ErrorRate4xx => row.errors_4xx = s.total,
+            Metric::ErrorRate5xx => row.errors_5xx = s.total,
+            Metric::ResponseLatencyP50 => row.p50 = s.total,
+            Metric::ResponseLatencyP99 => row.p99 = s.total,
+            _ => {}
+        }
+    }
+    rows.retain(|r| r.requests.unwrap_or(0.0) > 0.0);
+    rows.sort_by(|a, b| {
+        b.requests
+            .unwrap_or(0.0)
+            .total_cmp(&a.requests.unwrap_or(0.0))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    rows
+}
+
+/// Requests, error rate and p50 / p99 latency per route, with a CSV export per route.
+#[component]
+pub(super) fn RouteTable(result: AnalyticsResult, frame: TimeFrame) -> impl IntoView {
+    let rows = route_rows(&result);
+    view! {
+        <div class="route-analytics">
+            <h3 id="route-analytics-title">"Routes"</h3>
+            {if rows.is_empty() {
+                view! { <p class="muted">"No route saw traffic in this time frame."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="compact" aria-labelledby="route-analytics-title" data-testid="route-table">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Route"</th>
+                                    <th scope="col" class="num">"Requests"</th>
+                                    <th scope="col" class="num">"Error rate"</th>
+                                    <th scope="col" class="num">"p50"</th>
+                                    <th scope="col" class="num">"p99"</th>
+                                    <th scope="col"><span class="sr-only">"Export"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows.into_iter().map(|r| {
+                                    let errors = match (r.errors_4xx, r.errors_5xx) {
+                                        (None, None) => None,
+                                        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+                                    };
+                                    let href = (!r.id.is_empty()).then(|| export_href(("route", r.id.clone(), None), frame));
+                                    let label = format!("CSV of route {}", r.name);
+                                    view! {
+                                        <tr data-route=r.name.clone()>
+                                            <th scope="row">{r.name.clone()}</th>
+                                            <td class="num" data-col="requests">{fmt_value(Metric::RequestCount, r.requests)}</td>
+                                            <td class="num" data-col="error-rate">{fmt_percent(errors)}</td>
+                                            <td class="num" data-col="p50">{fmt_ms(r.p50)}</td>
+                                            <td class="num" data-col="p99">{fmt_ms(r.p99)}</td>
+                                            <td class="row-actions">{href.map(|h| view! { <a href=h download="" aria-label=label>"CSV"</a> })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </div>
     }
 }
