@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use app::ports::{AccountsRef, CatalogRef, GatewaysRef, PortalRef};
+use app::ports::{AccountsRef, AnalyticsRef, CatalogRef, GatewaysRef, PortalRef};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -31,7 +31,8 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
     let catalog: CatalogRef = Arc::new(hub.clone());
     let accounts: AccountsRef = Arc::new(hub.clone());
     let portal: PortalRef = Arc::new(hub.clone());
-    let gateways: GatewaysRef = Arc::new(hub);
+    let gateways: GatewaysRef = Arc::new(hub.clone());
+    let analytics: AnalyticsRef = Arc::new(hub);
     let routes = generate_route_list(app::App);
     let context = {
         let catalog = catalog.clone();
@@ -40,6 +41,7 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
             provide_context(accounts.clone());
             provide_context(portal.clone());
             provide_context(gateways.clone());
+            provide_context(analytics.clone());
         }
     };
     let shell_options = options.clone();

@@ -136,7 +136,9 @@ impl Granularity {
 pub enum Metric {
     RequestCount,
     RequestsPerMinute,
+    #[serde(rename = "error_rate_4xx", alias = "error_rate4xx")]
     ErrorRate4xx,
+    #[serde(rename = "error_rate_5xx", alias = "error_rate5xx")]
     ErrorRate5xx,
     ResponseLatencyAvg,
     ResponseLatencyP50,
@@ -790,6 +792,36 @@ mod tests {
         assert_eq!(q.metrics[1], Metric::ResponseLatencyP99);
         assert_eq!(q.time_frame, Some(TimeFrame::D7));
         assert!(serde_json::from_str::<AnalyticsQuery>(r#"{"metrics":[],"bogus":1}"#).is_err());
+    }
+
+    #[test]
+    fn serde_names_are_the_documented_names() {
+        for m in Metric::ALL {
+            assert_eq!(
+                serde_json::to_string(&m).unwrap(),
+                format!("\"{}\"", m.as_str())
+            );
+            let back: Metric = serde_json::from_str(&format!("\"{}\"", m.as_str())).unwrap();
+            assert_eq!(back, m);
+        }
+        for d in Dimension::ALL {
+            assert_eq!(
+                serde_json::to_string(&d).unwrap(),
+                format!("\"{}\"", d.as_str())
+            );
+        }
+        for c in ChartType::ALL {
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+        }
+        for f in TimeFrame::ALL {
+            assert_eq!(
+                serde_json::to_string(&f).unwrap(),
+                format!("\"{}\"", f.as_str())
+            );
+        }
     }
 
     #[test]

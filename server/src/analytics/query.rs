@@ -1,1 +1,1118 @@
-//! (in progress)
+//! The analytics query engine: a validated [`AnalyticsQuery`] and `now` in, an
+//! [`AnalyticsResult`] out, over the minute, hour and day rows.
+//!
+//! How a query runs:
+//!
+//! 1. **Range**: `[start, end)` from the time frame (ending `now`) or the custom range.
+//! 2. **Bucket edges** in the query's time zone (IANA name, default UTC; an unknown
+//!    zone is a 422 on `time_zone`). The first bucket is the one that holds `start`,
+//!    the last the one that holds the end; every bucket is reported by its start.
+//! 3. **Rows**: one table per query.
+//!    - `1m`: minute rows.
+//!    - `1h`: hour rows. In zones whose offset is not a whole number of hours
+//!      (Asia/Kolkata +5:30, Asia/Kathmandu +5:45, Australia/Adelaide …) local hours
+//!      start at :30 or :45 UTC, which hour rows cannot split: such queries read
+//!      minute rows when the range is at most 2 days (exact local hours), and hour
+//!      rows otherwise, with buckets aligned to UTC hours (the bucket starts then say
+//!      so: they are at :00 UTC).
+//!    - `1d`: day rows (UTC days) when the zone is UTC (or any zone always at +0);
+//!      otherwise hour rows grouped into local days, so a daylight-saving day holds 23
+//!      or 25 hours. In zones with non-whole-hour offsets a local day starts at the
+//!      UTC hour that holds local midnight. Hour rows are kept 90 days by default:
+//!      local-time day buckets reach back that far; UTC ones as far as day rows do.
+//! 4. **Which rows count**: rows whose bucket lies in `[floor(start), end)`, `floor`
+//!    being to the row resolution (minute, hour or day). So with `1m` and `1h`
+//!    buckets and with UTC days, the first and last buckets count whole (a 24-hour
+//!    frame at 12:34 counts from 12:00 yesterday through the current hour); local days
+//!    built from hour rows count from the hour holding `start`.
+//! 5. **Filters** run in SQL: the bucket range, runtime groups, packages, versions,
+//!    routes (each list an OR, the lists ANDed), status classes and codes (a row
+//!    passes when its status is in one of the classes, and in the codes, when given).
+//!    Only the columns the metrics need are read; sketch BLOBs only for percentiles.
+//! 6. **Aggregation** in Rust, per (bucket, group value, then value); sketches merge.
+//! 7. **Metrics**: counts are 0, not `None`; latencies, percentiles and error rates are
+//!    `None` where there were no requests. Averages are sums over counts (upstream
+//!    latency over the requests that reached an upstream); percentiles come from the
+//!    merged sketches (µs / 1000 = ms; sizes in bytes). `requests_per_minute` divides
+//!    a bucket's count by the bucket's nominal minutes (60 for an hour, 1,380 for a
+//!    23-hour day), also for the partial last bucket of a frame ending now; a series'
+//!    total divides by the minutes from the first counted row to the end.
+//! 8. **Series**: one per metric and group combination. Combinations are ordered by
+//!    their request count over the range (descending); after the first 50 the rest
+//!    fold into one "Other". `total` is the metric over the whole range, computed from
+//!    the merged aggregates (not an average of the buckets).
+
+use std::collections::HashMap;
+
+use app::error::AppError;
+use app::model::analytics::{
+    AnalyticsQuery, AnalyticsResult, Dimension, DimensionValue, Filters, Granularity, Metric,
+    Series, Summary, TimeFrame, Totals,
+};
+use chrono::{DateTime, Duration, NaiveTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryResult};
+use uuid::Uuid;
+
+use super::sketch::Sketch;
+use crate::hub::db_err;
+use crate::store::{route, runtime_group, service_package, service_version};
+
+/// Most group combinations in an answer; the rest fold into "Other".
+pub const MAX_GROUPS: usize = 50;
+/// Longest range for which zones with non-whole-hour offsets read minute rows for
+/// hour buckets.
+pub const HALF_HOUR_ZONE_MINUTE_RANGE: i64 = 2 * 86400;
+
+const SECS_MIN: i64 = 60;
+const SECS_HOUR: i64 = 3600;
+const SECS_DAY: i64 = 86400;
+
+/// The aggregate tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Table {
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Minute => "analytics_minute",
+            Table::Hour => "analytics_hour",
+            Table::Day => "analytics_day",
+        }
+    }
+    pub fn seconds(self) -> i64 {
+        match self {
+            Table::Minute => SECS_MIN,
+            Table::Hour => SECS_HOUR,
+            Table::Day => SECS_DAY,
+        }
+    }
+}
+
+/// The zone named by a query (`None`: UTC); a 422 on `time_zone` when unknown.
+pub fn parse_zone(name: Option<&str>) -> Result<Tz, AppError> {
+    let name = name.map(str::trim).unwrap_or("UTC");
+    name.parse::<Tz>().map_err(|_| {
+        AppError::validation(
+            "time_zone",
+            format!("\"{name}\" is not a known IANA time zone (such as Europe/Berlin or UTC)."),
+        )
+    })
+}
+
+fn floor_to(t: i64, step: i64) -> i64 {
+    t.div_euclid(step) * step
+}
+
+/// Unix seconds of `t`, rounded up.
+fn ceil_secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
+}
+
+fn at(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// The zone's offset from UTC at `t`, in seconds.
+fn offset_at(tz: Tz, t: i64) -> i64 {
+    i64::from(
+        tz.offset_from_utc_datetime(&at(t).naive_utc())
+            .fix()
+            .local_minus_utc(),
+    )
+}
+
+/// The offsets the zone has over `[start, end]` (sampled at both ends and every
+/// 6 hours between: offsets change at most a few times a year).
+fn offsets_over(tz: Tz, start: i64, end: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut t = start;
+    loop {
+        let o = offset_at(tz, t);
+        if !out.contains(&o) {
+            out.push(o);
+        }
+        if t >= end {
+            break;
+        }
+        t = (t + 6 * SECS_HOUR).min(end);
+    }
+    out
+}
+
+/// Which rows a query reads and how they fall into buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub table: Table,
+    /// Bucket edges in Unix seconds: bucket `i` is `[edges[i], edges[i + 1])`.
+    pub edges: Vec<i64>,
+    /// Rows with `lo <= bucket < hi` count.
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl Plan {
+    pub fn buckets(&self) -> usize {
+        self.edges.len().saturating_sub(1)
+    }
+    /// The bucket of a row (`None` outside the edges).
+    fn bucket_of(&self, b: i64) -> Option<usize> {
+        let i = self.edges.partition_point(|&e| e <= b);
+        (i >= 1 && i < self.edges.len()).then(|| i - 1)
+    }
+}
+
+/// Edges every `step` seconds from the step holding `start` until one reaches `end`.
+fn regular_edges(start: i64, end: i64, step: i64) -> Vec<i64> {
+    let mut edges = vec![floor_to(start, step)];
+    while let Some(&last) = edges.last() {
+        if last >= end {
+            break;
+        }
+        edges.push(last + step);
+    }
+    edges
+}
+
+/// Whether `t` starts a local hour.
+fn local_hour_start(tz: Tz, t: i64) -> bool {
+    (t + offset_at(tz, t)).rem_euclid(SECS_HOUR) == 0
+}
+
+/// Edges at local hour starts (minute resolution), for zones whose local hours do
+/// not start at whole UTC hours.
+fn local_hour_edges(tz: Tz, start: i64, end: i64) -> Vec<i64> {
+    let mut first = floor_to(start, SECS_MIN);
+    for _ in 0..180 {
+        if local_hour_start(tz, first) {
+            break;
+        }
+        first -= SECS_MIN;
+    }
+    let mut edges = vec![first];
+    let mut t = first;
+    loop {
+        t += SECS_MIN;
+        if local_hour_start(tz, t) || t - edges[edges.len() - 1] >= 2 * SECS_HOUR {
+            edges.push(t);
+            if t >= end {
+                return edges;
+            }
+        }
+    }
+}
+
+/// The instant local day `d` starts (the first valid local time on or after
+/// midnight, for the zones that skip midnight on a daylight-saving day).
+fn local_midnight(tz: Tz, d: chrono::NaiveDate) -> i64 {
+    for h in 0..4 {
+        let local = d.and_time(NaiveTime::MIN) + Duration::hours(h);
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.timestamp();
+        }
+    }
+    // Unreachable for real zones; fall back to UTC midnight.
+    d.and_time(NaiveTime::MIN).and_utc().timestamp()
+}
+
+/// Edges at local midnights, floored to whole UTC hours (so hour rows tile them).
+fn local_day_edges(tz: Tz, start: i64, end: i64) -> Vec<i64> {
+    let mut d = at(start).with_timezone(&tz).date_naive();
+    let mut edges: Vec<i64> = Vec::new();
+    loop {
+        let e = floor_to(local_midnight(tz, d), SECS_HOUR);
+        if edges.last().is_none_or(|&l| e > l) {
+            edges.push(e);
+        }
+        if e >= end {
+            break;
+        }
+        match d.succ_opt() {
+            Some(n) => d = n,
+            None => break,
+        }
+    }
+    edges
+}
+
+/// The bucket edges and the table of a query over `[start, end)`.
+pub fn plan(granularity: Granularity, tz: Tz, start: DateTime<Utc>, end: DateTime<Utc>) -> Plan {
+    let s = start.timestamp();
+    let e = ceil_secs(end).max(s + 1);
+    let offsets = offsets_over(tz, s, e);
+    let whole_hours = offsets.iter().all(|o| o % SECS_HOUR == 0);
+    let (table, mut edges) = match granularity {
+        Granularity::Minute => (Table::Minute, regular_edges(s, e, SECS_MIN)),
+        Granularity::Hour if whole_hours => (Table::Hour, regular_edges(s, e, SECS_HOUR)),
+        Granularity::Hour if e - s <= HALF_HOUR_ZONE_MINUTE_RANGE => {
+            (Table::Minute, local_hour_edges(tz, s, e))
+        }
+        Granularity::Hour => (Table::Hour, regular_edges(s, e, SECS_HOUR)),
+        Granularity::Day if offsets.iter().all(|&o| o == 0) => {
+            (Table::Day, regular_edges(s, e, SECS_DAY))
+        }
+        Granularity::Day => (Table::Hour, local_day_edges(tz, s, e)),
+    };
+    // The first bucket is the one that holds `start`.
+    while edges.len() > 2 && edges[1] <= s {
+        edges.remove(0);
+    }
+    let lo = floor_to(s, table.seconds()).max(edges[0]);
+    Plan {
+        table,
+        edges,
+        lo,
+        hi: e,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Reading rows
+// ---------------------------------------------------------------------------------
+
+/// Sketch columns, in [`Acc::sketches`] order.
+const SKETCH_COLUMNS: [&str; 5] = [
+    "total_sketch",
+    "upstream_sketch",
+    "gateway_sketch",
+    "request_size_sketch",
+    "response_size_sketch",
+];
+const SK_TOTAL: usize = 0;
+const SK_UPSTREAM: usize = 1;
+const SK_GATEWAY: usize = 2;
+const SK_REQUEST_SIZE: usize = 3;
+const SK_RESPONSE_SIZE: usize = 4;
+
+/// What the metrics need read.
+#[derive(Debug, Clone, Default)]
+struct Need {
+    total_us: bool,
+    upstream: bool,
+    gateway_us: bool,
+    sketches: [bool; 5],
+}
+
+impl Need {
+    fn of(metrics: &[Metric]) -> Need {
+        let mut n = Need::default();
+        for m in metrics {
+            match m {
+                Metric::ResponseLatencyAvg => n.total_us = true,
+                Metric::UpstreamLatencyAvg => n.upstream = true,
+                Metric::GatewayLatencyAvg => n.gateway_us = true,
+                _ => {}
+            }
+            if let Some((k, _)) = percentile(*m) {
+                n.sketches[k] = true;
+            }
+        }
+        n
+    }
+}
+
+/// The sketch and quantile of a percentile metric.
+fn percentile(m: Metric) -> Option<(usize, f64)> {
+    Some(match m {
+        Metric::ResponseLatencyP50 => (SK_TOTAL, 0.50),
+        Metric::ResponseLatencyP95 => (SK_TOTAL, 0.95),
+        Metric::ResponseLatencyP99 => (SK_TOTAL, 0.99),
+        Metric::UpstreamLatencyP50 => (SK_UPSTREAM, 0.50),
+        Metric::UpstreamLatencyP95 => (SK_UPSTREAM, 0.95),
+        Metric::UpstreamLatencyP99 => (SK_UPSTREAM, 0.99),
+        Metric::GatewayLatencyP50 => (SK_GATEWAY, 0.50),
+        Metric::GatewayLatencyP95 => (SK_GATEWAY, 0.95),
+        Metric::GatewayLatencyP99 => (SK_GATEWAY, 0.99),
+        Metric::RequestSizeP50 => (SK_REQUEST_SIZE, 0.50),
+        Metric::RequestSizeP95 => (SK_REQUEST_SIZE, 0.95),
+        Metric::RequestSizeP99 => (SK_REQUEST_SIZE, 0.99),
+        Metric::ResponseSizeP50 => (SK_RESPONSE_SIZE, 0.50),
+        Metric::ResponseSizeP95 => (SK_RESPONSE_SIZE, 0.95),
+        Metric::ResponseSizeP99 => (SK_RESPONSE_SIZE, 0.99),
+        _ => return None,
+    })
+}
+
+fn col(name: &str) -> Expr {
+    Expr::col(Alias::new(name))
+}
+
+/// The id column of a dimension (`None`: the status column serves it).
+fn dimension_column(d: Dimension) -> Option<&'static str> {
+    match d {
+        Dimension::Package => Some("package_id"),
+        Dimension::Version => Some("version_id"),
+        Dimension::Route => Some("route_id"),
+        Dimension::RuntimeGroup => Some("runtime_group_id"),
+        Dimension::StatusCode | Dimension::StatusClass => None,
+    }
+}
+
+/// Adds the filters to a select.
+fn add_filters(sel: &mut SelectStatement, f: &Filters) {
+    for (name, ids) in [
+        ("runtime_group_id", &f.runtime_groups),
+        ("package_id", &f.packages),
+        ("version_id", &f.versions),
+        ("route_id", &f.routes),
+    ] {
+        if !ids.is_empty() {
+            sel.and_where(col(name).is_in(ids.iter().copied()));
+        }
+    }
+    if !f.status_classes.is_empty() {
+        let mut any = Condition::any();
+        for &c in &f.status_classes {
+            let base = i32::from(c) * 100;
+            any = any.add(
+                Condition::all()
+                    .add(col("status").gte(base))
+                    .add(col("status").lt(base + 100)),
+            );
+        }
+        sel.cond_where(any);
+    }
+    if !f.status_codes.is_empty() {
+        sel.and_where(col("status").is_in(f.status_codes.iter().map(|&c| i32::from(c))));
+    }
+}
+
+/// A select over `table` for rows in any of `ranges` (`[lo, hi)` of `bucket`).
+fn select_rows(table: Table, ranges: &[(i64, i64)], f: &Filters) -> SelectStatement {
+    let mut sel = Query::select();
+    sel.from(Alias::new(table.name()));
+    let mut any = Condition::any();
+    for &(lo, hi) in ranges {
+        any = any.add(
+            Condition::all()
+                .add(col("bucket").gte(lo))
+                .add(col("bucket").lt(hi)),
+        );
+    }
+    sel.cond_where(any);
+    add_filters(&mut sel, f);
+    sel
+}
+
+/// Sums and merged sketches of a set of rows.
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    requests: i64,
+    e4: i64,
+    e5: i64,
+    total_us: i64,
+    upstream_us: i64,
+    upstream_n: i64,
+    gateway_us: i64,
+    sketches: [Option<Sketch>; 5],
+}
+
+impl Acc {
+    fn merge(&mut self, o: &Acc) {
+        self.requests += o.requests;
+        self.e4 += o.e4;
+        self.e5 += o.e5;
+        self.total_us += o.total_us;
+        self.upstream_us += o.upstream_us;
+        self.upstream_n += o.upstream_n;
+        self.gateway_us += o.gateway_us;
+        for (mine, theirs) in self.sketches.iter_mut().zip(&o.sketches) {
+            if let Some(t) = theirs {
+                match mine {
+                    Some(m) => m.merge(t),
+                    None => *mine = Some(t.clone()),
+                }
+            }
+        }
+    }
+
+    fn add_sketch(&mut self, k: usize, s: Sketch) {
+        match &mut self.sketches[k] {
+            Some(m) => m.merge(&s),
+            slot @ None => *slot = Some(s),
+        }
+    }
+
+    fn quantile(&self, k: usize, q: f64) -> Option<f64> {
+        self.sketches[k].as_ref().and_then(|s| s.quantile(q))
+    }
+
+    fn totals(&self) -> Totals {
+        let n = self.requests.max(0) as u64;
+        let rate = |x: i64| (n > 0).then(|| x as f64 * 100.0 / n as f64);
+        Totals {
+            requests: n,
+            errors_4xx: self.e4.max(0) as u64,
+            errors_5xx: self.e5.max(0) as u64,
+            error_rate: rate(self.e4 + self.e5),
+            latency_avg_ms: (n > 0).then(|| self.total_us as f64 / n as f64 / 1000.0),
+            latency_p99_ms: self.quantile(SK_TOTAL, 0.99).map(|v| v / 1000.0),
+        }
+    }
+
+    /// The metric's value; `minutes`: the span for `requests_per_minute`.
+    fn value(&self, m: Metric, minutes: f64) -> Option<f64> {
+        let n = self.requests as f64;
+        let some = self.requests > 0;
+        match m {
+            Metric::RequestCount => Some(n),
+            Metric::RequestsPerMinute => Some(if minutes > 0.0 { n / minutes } else { 0.0 }),
+            Metric::ErrorRate4xx => some.then(|| self.e4 as f64 * 100.0 / n),
+            Metric::ErrorRate5xx => some.then(|| self.e5 as f64 * 100.0 / n),
+            Metric::ResponseLatencyAvg => some.then(|| self.total_us as f64 / n / 1000.0),
+            Metric::GatewayLatencyAvg => some.then(|| self.gateway_us as f64 / n / 1000.0),
+            Metric::UpstreamLatencyAvg => (self.upstream_n > 0)
+                .then(|| self.upstream_us as f64 / self.upstream_n as f64 / 1000.0),
+            other => {
+                let (k, q) = percentile(other)?;
+                let v = self.quantile(k, q)?;
+                Some(if k == SK_REQUEST_SIZE || k == SK_RESPONSE_SIZE {
+                    v
+                } else {
+                    v / 1000.0
+                })
+            }
+        }
+    }
+}
+
+/// One value of a dimension in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key {
+    Id(Uuid),
+    Code(u16),
+    Class(u8),
+    Other,
+}
+
+type Combo = (Option<Key>, Option<Key>);
+
+/// The columns of a select, in order, and how to read a row of it.
+struct Reader {
+    need: Need,
+    dims: Vec<Dimension>,
+    /// Index of the first dimension column.
+    dim_at: usize,
+    dim_cols: usize,
+}
+
+impl Reader {
+    /// Selects `bucket, status, requests`, the dimension ids, then what `need` asks.
+    fn columns(sel: &mut SelectStatement, need: &Need, dims: &[Dimension]) -> Reader {
+        sel.column(Alias::new("bucket"))
+            .column(Alias::new("status"))
+            .column(Alias::new("requests"));
+        let mut dim_cols = 0;
+        for d in dims {
+            if let Some(c) = dimension_column(*d) {
+                sel.column(Alias::new(c));
+                dim_cols += 1;
+            }
+        }
+        if need.total_us {
+            sel.column(Alias::new("total_latency_us"));
+        }
+        if need.upstream {
+            sel.column(Alias::new("upstream_latency_us"))
+                .column(Alias::new("upstream_requests"));
+        }
+        if need.gateway_us {
+            sel.column(Alias::new("gateway_latency_us"));
+        }
+        for (k, &on) in need.sketches.iter().enumerate() {
+            if on {
+                sel.column(Alias::new(SKETCH_COLUMNS[k]));
+            }
+        }
+        Reader {
+            need: need.clone(),
+            dims: dims.to_vec(),
+            dim_at: 3,
+            dim_cols,
+        }
+    }
+
+    /// Reads one row: its bucket, its dimension keys, its sums and its sketches
+    /// (still encoded: [`fold_row`] merges them without decoding each on its own).
+    fn read(&self, row: &QueryResult) -> Result<(i64, Combo, Acc, Blobs), sea_orm::DbErr> {
+        let bucket: i64 = row.try_get_by_index(0)?;
+        let status: i32 = row.try_get_by_index(1)?;
+        let requests: i64 = row.try_get_by_index(2)?;
+        let mut keys = [None, None];
+        let mut i = self.dim_at;
+        for (slot, d) in keys.iter_mut().zip(&self.dims) {
+            *slot = Some(match d {
+                Dimension::StatusCode => Key::Code(status.clamp(0, 999) as u16),
+                Dimension::StatusClass => Key::Class((status / 100).clamp(0, 9) as u8),
+                _ => {
+                    let id: Uuid = row.try_get_by_index(i)?;
+                    i += 1;
+                    Key::Id(id)
+                }
+            });
+        }
+        let mut i = self.dim_at + self.dim_cols;
+        let mut acc = Acc {
+            requests,
+            ..Default::default()
+        };
+        match status / 100 {
+            4 => acc.e4 = requests,
+            5 => acc.e5 = requests,
+            _ => {}
+        }
+        if self.need.total_us {
+            acc.total_us = row.try_get_by_index(i)?;
+            i += 1;
+        }
+        if self.need.upstream {
+            acc.upstream_us = row.try_get_by_index(i)?;
+            acc.upstream_n = row.try_get_by_index(i + 1)?;
+            i += 2;
+        }
+        if self.need.gateway_us {
+            acc.gateway_us = row.try_get_by_index(i)?;
+            i += 1;
+        }
+        let mut blobs: Blobs = Default::default();
+        for (k, &on) in self.need.sketches.iter().enumerate() {
+            if on {
+                blobs[k] = Some(row.try_get_by_index(i)?);
+                i += 1;
+            }
+        }
+        Ok((bucket, (keys[0], keys[1]), acc, blobs))
+    }
+}
+
+/// The encoded sketches of a row, in [`Acc::sketches`] order.
+type Blobs = [Option<Vec<u8>>; 5];
+
+/// Adds a row (its sums and its encoded sketches) to the slot.
+fn fold_row(slot: &mut Acc, acc: Acc, blobs: &Blobs) {
+    fold(slot, acc);
+    for (k, b) in blobs.iter().enumerate() {
+        if let Some(bytes) = b {
+            if !slot.sketches[k]
+                .get_or_insert_with(Sketch::new)
+                .merge_encoded(bytes)
+            {
+                tracing::warn!(
+                    column = SKETCH_COLUMNS[k],
+                    "an analytics row holds an unreadable sketch; skipped"
+                );
+            }
+        }
+    }
+}
+
+/// Merges `acc` into the slot; moves sketches in when the slot has none.
+fn fold(slot: &mut Acc, mut acc: Acc) {
+    slot.requests += acc.requests;
+    slot.e4 += acc.e4;
+    slot.e5 += acc.e5;
+    slot.total_us += acc.total_us;
+    slot.upstream_us += acc.upstream_us;
+    slot.upstream_n += acc.upstream_n;
+    slot.gateway_us += acc.gateway_us;
+    for (k, s) in acc.sketches.iter_mut().enumerate() {
+        if let Some(s) = s.take() {
+            slot.add_sketch(k, s);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------
+
+/// Runs a query (already validated with [`AnalyticsQuery::validate`]) at `now`.
+pub async fn run<C: ConnectionTrait>(
+    db: &C,
+    q: &AnalyticsQuery,
+    now: DateTime<Utc>,
+) -> Result<AnalyticsResult, AppError> {
+    let tz = parse_zone(q.time_zone.as_deref())?;
+    let (start, end) = q.range_at(now);
+    let granularity = q.granularity_or_default();
+    let plan = plan(granularity, tz, start, end);
+    let dims: Vec<Dimension> = q.group_by.into_iter().chain(q.then_by).collect();
+    let need = Need::of(&q.metrics);
+
+    let mut sel = select_rows(plan.table, &[(plan.lo, plan.hi)], &q.filters);
+    let reader = Reader::columns(&mut sel, &need, &dims);
+    let stmt = db.get_database_backend().build(&sel);
+    let rows = db.query_all(stmt).await.map_err(db_err)?;
+
+    let n = plan.buckets();
+    // Sparse: a combination holds only the buckets it has rows in.
+    let mut cells: HashMap<Combo, HashMap<usize, Acc>> = HashMap::new();
+    for row in &rows {
+        let (bucket, combo, acc, blobs) = reader.read(row).map_err(db_err)?;
+        let Some(i) = plan.bucket_of(bucket) else {
+            continue;
+        };
+        fold_row(
+            cells.entry(combo).or_default().entry(i).or_default(),
+            acc,
+            &blobs,
+        );
+    }
+    drop(rows);
+    if dims.is_empty() && cells.is_empty() {
+        cells.insert((None, None), HashMap::new());
+    }
+
+    // Order the combinations by requests; fold the tail into "Other".
+    let mut combos: Vec<(Combo, HashMap<usize, Acc>, Acc)> = cells
+        .into_iter()
+        .map(|(k, slots)| {
+            let mut total = Acc::default();
+            for a in slots.values() {
+                total.merge(a);
+            }
+            (k, slots, total)
+        })
+        .collect();
+    combos.sort_by(|a, b| b.2.requests.cmp(&a.2.requests).then(a.0.cmp(&b.0)));
+    if combos.len() > MAX_GROUPS {
+        let tail = combos.split_off(MAX_GROUPS);
+        let other_key = (
+            q.group_by.map(|_| Key::Other),
+            q.then_by.map(|_| Key::Other),
+        );
+        let mut slots: HashMap<usize, Acc> = HashMap::new();
+        let mut total = Acc::default();
+        for (_, s, t) in tail {
+            for (i, a) in s {
+                fold(slots.entry(i).or_default(), a);
+            }
+            fold(&mut total, t);
+        }
+        combos.push((other_key, slots, total));
+    }
+
+    let labels = Labels::load(db, &combos.iter().map(|c| c.0).collect::<Vec<_>>(), &dims).await?;
+    let minutes: Vec<f64> = plan
+        .edges
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64 / 60.0)
+        .collect();
+    let range_minutes = (plan.hi - plan.lo).max(1) as f64 / 60.0;
+    let empty = Acc::default();
+    let mut series = Vec::with_capacity(q.metrics.len() * combos.len());
+    for &m in &q.metrics {
+        for (combo, slots, total) in &combos {
+            let values = minutes
+                .iter()
+                .enumerate()
+                .map(|(i, &min)| slots.get(&i).unwrap_or(&empty).value(m, min))
+                .collect();
+            series.push(Series {
+                metric: m,
+                group: combo
+                    .0
+                    .map(|k| labels.value(q.group_by.unwrap_or(Dimension::Package), k)),
+                then: combo
+                    .1
+                    .map(|k| labels.value(q.then_by.unwrap_or(Dimension::Package), k)),
+                values,
+                total: total.value(m, range_minutes),
+            });
+        }
+    }
+    Ok(AnalyticsResult {
+        start,
+        end,
+        granularity,
+        time_zone: tz.name().to_string(),
+        buckets: plan.edges[..n].iter().map(|&e| at(e)).collect(),
+        series,
+    })
+}
+
+/// Names of the ids in an answer.
+#[derive(Default)]
+struct Labels {
+    names: HashMap<(Dimension, Uuid), String>,
+}
+
+/// Label of the nil id: requests no route matched.
+pub const NO_ROUTE: &str = "(no route)";
+/// Label of an id that no longer exists.
+pub const DELETED: &str = "(deleted)";
+
+impl Labels {
+    async fn load<C: ConnectionTrait>(
+        db: &C,
+        combos: &[Combo],
+        dims: &[Dimension],
+    ) -> Result<Labels, AppError> {
+        let mut out = Labels::default();
+        for (pos, &d) in dims.iter().enumerate() {
+            let ids: Vec<Uuid> = combos
+                .iter()
+                .filter_map(|c| match if pos == 0 { c.0 } else { c.1 } {
+                    Some(Key::Id(id)) if !id.is_nil() => Some(id),
+                    _ => None,
+                })
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let names: Vec<(Uuid, String)> = match d {
+                Dimension::Package => service_package::Entity::find()
+                    .filter(service_package::Column::Id.is_in(ids))
+                    .all(db)
+                    .await
+                    .map_err(db_err)?
+                    .into_iter()
+                    .map(|p| (p.id, p.display_name))
+                    .collect(),
+                Dimension::Version => service_version::Entity::find()
+                    .filter(service_version::Column::Id.is_in(ids))
+                    .all(db)
+                    .await
+                    .map_err(db_err)?
+                    .into_iter()
+                    .map(|v| (v.id, v.name))
+                    .collect(),
+                Dimension::Route => route::Entity::find()
+                    .filter(route::Column::Id.is_in(ids))
+                    .all(db)
+                    .await
+                    .map_err(db_err)?
+                    .into_iter()
+                    .map(|r| {
+                        let label = r.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| {
+                            first_path(&r.config).unwrap_or_else(|| r.id.to_string())
+                        });
+                        (r.id, label)
+                    })
+                    .collect(),
+                Dimension::RuntimeGroup => runtime_group::Entity::find()
+                    .filter(runtime_group::Column::Id.is_in(ids))
+                    .all(db)
+                    .await
+                    .map_err(db_err)?
+                    .into_iter()
+                    .map(|g| (g.id, g.name))
+                    .collect(),
+                Dimension::StatusCode | Dimension::StatusClass => Vec::new(),
+            };
+            for (id, name) in names {
+                out.names.insert((d, id), name);
+            }
+        }
+        Ok(out)
+    }
+
+    fn value(&self, d: Dimension, k: Key) -> DimensionValue {
+        match k {
+            Key::Code(c) => DimensionValue {
+                id: c.to_string(),
+                label: c.to_string(),
+            },
+            Key::Class(c) => DimensionValue {
+                id: format!("{c}xx"),
+                label: format!("{c}xx"),
+            },
+            Key::Other => DimensionValue {
+                id: "other".into(),
+                label: "Other".into(),
+            },
+            Key::Id(id) => DimensionValue {
+                id: id.to_string(),
+                label: if id.is_nil() {
+                    NO_ROUTE.to_string()
+                } else {
+                    self.names
+                        .get(&(d, id))
+                        .cloned()
+                        .unwrap_or_else(|| DELETED.to_string())
+                },
+            },
+        }
+    }
+}
+
+/// The first path of a route's stored config (`{"paths": ["/orders", …], …}`).
+fn first_path(config: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(config).ok()?;
+    v.get("paths")?
+        .as_array()?
+        .iter()
+        .find_map(|p| p.as_str().map(str::to_string))
+}
+
+/// `[lo, hi)` cut into pieces each read from the coarsest table that tiles it: day
+/// rows for the whole UTC days inside (when `days`), `fine` rows for the rest.
+fn pieces(lo: i64, hi: i64, fine: Table, days: bool) -> Vec<(Table, i64, i64)> {
+    if lo >= hi {
+        return Vec::new();
+    }
+    if days {
+        let d0 = floor_to(lo + SECS_DAY - 1, SECS_DAY);
+        let d1 = floor_to(hi, SECS_DAY);
+        if d0 < d1 {
+            let mut v = Vec::new();
+            if lo < d0 {
+                v.push((fine, lo, d0));
+            }
+            v.push((Table::Day, d0, d1));
+            if d1 < hi {
+                v.push((fine, d1, hi));
+            }
+            return v;
+        }
+    }
+    vec![(fine, lo, hi)]
+}
+
+/// The totals of rows in `ranges` (per table), split at `split`: rows before it
+/// count for the first answer, the rest for the second.
+async fn totals_split<C: ConnectionTrait>(
+    db: &C,
+    ranges: &[(Table, i64, i64)],
+    filters: &Filters,
+    split: i64,
+) -> Result<(Acc, Acc), AppError> {
+    let need = Need {
+        total_us: true,
+        sketches: [true, false, false, false, false],
+        ..Default::default()
+    };
+    let mut before = Acc::default();
+    let mut after = Acc::default();
+    for table in [Table::Minute, Table::Hour, Table::Day] {
+        let rs: Vec<(i64, i64)> = ranges
+            .iter()
+            .filter(|r| r.0 == table)
+            .map(|r| (r.1, r.2))
+            .collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let mut sel = select_rows(table, &rs, filters);
+        let reader = Reader::columns(&mut sel, &need, &[]);
+        let stmt = db.get_database_backend().build(&sel);
+        for row in db.query_all(stmt).await.map_err(db_err)? {
+            let (bucket, _, acc, blobs) = reader.read(&row).map_err(db_err)?;
+            fold_row(
+                if bucket < split {
+                    &mut before
+                } else {
+                    &mut after
+                },
+                acc,
+                &blobs,
+            );
+        }
+    }
+    Ok((before, after))
+}
+
+/// The tiles: the frame ending `now` and the period of the same length before it.
+///
+/// Frames up to 6 hours read minute rows and start at the minute holding
+/// `now - frame`; 12 and 24 hours read hour rows and start at the hour; 7 and 30 days
+/// read day rows for the whole UTC days inside and hour rows for the hours at both
+/// ends. The previous period ends where the current one starts.
+pub async fn summary<C: ConnectionTrait>(
+    db: &C,
+    filters: &Filters,
+    frame: TimeFrame,
+    now: DateTime<Utc>,
+) -> Result<Summary, AppError> {
+    let (fine, days) = match frame {
+        TimeFrame::M15 | TimeFrame::H1 | TimeFrame::H6 => (Table::Minute, false),
+        TimeFrame::H12 | TimeFrame::H24 => (Table::Hour, false),
+        TimeFrame::D7 | TimeFrame::D30 => (Table::Hour, true),
+    };
+    let f = frame.seconds();
+    let now_s = now.timestamp();
+    let cur_lo = floor_to(now_s - f, fine.seconds());
+    let prev_lo = floor_to(now_s - 2 * f, fine.seconds());
+    let mut ranges = pieces(prev_lo, cur_lo, fine, days);
+    ranges.extend(pieces(cur_lo, now_s + 1, fine, days));
+    let (previous, current) = totals_split(db, &ranges, filters, cur_lo).await?;
+    Ok(Summary {
+        start: now - Duration::seconds(f),
+        end: now,
+        current: current.totals(),
+        previous: previous.totals(),
+    })
+}
+
+/// Totals of the last 7 days (from the hour holding `now - 7 days`) per package;
+/// packages without traffic are absent. Whole UTC days come from day rows, the hours
+/// at both ends from hour rows: one query per table.
+pub async fn package_totals<C: ConnectionTrait>(
+    db: &C,
+    packages: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Totals)>, AppError> {
+    if packages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lo = floor_to(now.timestamp() - 7 * SECS_DAY, SECS_HOUR);
+    let filters = Filters {
+        packages: packages.to_vec(),
+        ..Default::default()
+    };
+    let need = Need {
+        total_us: true,
+        sketches: [true, false, false, false, false],
+        ..Default::default()
+    };
+    let ranges = pieces(lo, now.timestamp() + 1, Table::Hour, true);
+    let mut per: HashMap<Uuid, Acc> = HashMap::new();
+    for table in [Table::Hour, Table::Day] {
+        let rs: Vec<(i64, i64)> = ranges
+            .iter()
+            .filter(|r| r.0 == table)
+            .map(|r| (r.1, r.2))
+            .collect();
+        if rs.is_empty() {
+            continue;
+        }
+        let mut sel = select_rows(table, &rs, &filters);
+        let reader = Reader::columns(&mut sel, &need, &[Dimension::Package]);
+        let stmt = db.get_database_backend().build(&sel);
+        for row in db.query_all(stmt).await.map_err(db_err)? {
+            let (_, combo, acc, blobs) = reader.read(&row).map_err(db_err)?;
+            if let Some(Key::Id(id)) = combo.0 {
+                fold_row(per.entry(id).or_default(), acc, &blobs);
+            }
+        }
+    }
+    Ok(packages
+        .iter()
+        .filter_map(|id| per.get(id).map(|a| (*id, a.totals())))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn utc_hours_and_minutes() {
+        let p = plan(
+            Granularity::Hour,
+            Tz::UTC,
+            t("2026-03-01T10:30:00Z"),
+            t("2026-03-01T13:00:00Z"),
+        );
+        assert_eq!(p.table, Table::Hour);
+        assert_eq!(p.buckets(), 3);
+        assert_eq!(p.edges[0], t("2026-03-01T10:00:00Z").timestamp());
+        let p = plan(
+            Granularity::Minute,
+            Tz::UTC,
+            t("2026-03-01T10:00:30Z"),
+            t("2026-03-01T10:15:30Z"),
+        );
+        assert_eq!(p.buckets(), 16);
+    }
+
+    #[test]
+    fn berlin_days_are_23_and_25_hours_on_dst_days() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let p = plan(
+            Granularity::Day,
+            tz,
+            t("2026-03-28T00:00:00Z"),
+            t("2026-03-31T00:00:00Z"),
+        );
+        assert_eq!(p.table, Table::Hour);
+        let lens: Vec<i64> = p.edges.windows(2).map(|w| (w[1] - w[0]) / 3600).collect();
+        assert_eq!(lens, [24, 23, 24, 24]);
+        let p = plan(
+            Granularity::Day,
+            tz,
+            t("2026-10-24T12:00:00Z"),
+            t("2026-10-26T12:00:00Z"),
+        );
+        let lens: Vec<i64> = p.edges.windows(2).map(|w| (w[1] - w[0]) / 3600).collect();
+        assert_eq!(lens, [24, 25, 24]);
+    }
+
+    #[test]
+    fn half_hour_zones() {
+        let tz: Tz = "Asia/Kolkata".parse().unwrap();
+        let p = plan(
+            Granularity::Hour,
+            tz,
+            t("2026-03-01T10:00:00Z"),
+            t("2026-03-01T13:00:00Z"),
+        );
+        assert_eq!(p.table, Table::Minute);
+        assert_eq!(p.edges[0], t("2026-03-01T09:30:00Z").timestamp());
+        assert_eq!(p.buckets(), 4);
+        let p = plan(
+            Granularity::Hour,
+            tz,
+            t("2026-03-01T10:00:00Z"),
+            t("2026-03-05T10:00:00Z"),
+        );
+        assert_eq!(p.table, Table::Hour);
+        assert_eq!(p.edges[0], t("2026-03-01T10:00:00Z").timestamp());
+        // An end inside a local hour: the last bucket is that whole hour.
+        let p = plan(
+            Granularity::Hour,
+            tz,
+            t("2026-03-01T10:00:00Z"),
+            t("2026-03-01T12:10:00Z"),
+        );
+        assert_eq!(
+            *p.edges.last().unwrap(),
+            t("2026-03-01T12:30:00Z").timestamp()
+        );
+        assert_eq!(p.buckets(), 3);
+        let p = plan(
+            Granularity::Day,
+            tz,
+            t("2026-03-01T18:15:00Z"),
+            t("2026-03-03T10:00:00Z"),
+        );
+        // Local midnight is 18:30 UTC: day edges at 18:00 UTC.
+        assert_eq!(p.edges[0], t("2026-03-01T18:00:00Z").timestamp());
+    }
+
+    #[test]
+    fn unknown_zones_are_refused() {
+        assert_eq!(
+            parse_zone(Some("Mars/Olympus")).unwrap_err().field(),
+            Some("time_zone")
+        );
+        assert!(parse_zone(None).is_ok());
+    }
+
+    #[test]
+    fn pieces_use_days_inside() {
+        let d = SECS_DAY;
+        let h = SECS_HOUR;
+        assert_eq!(
+            pieces(3 * h, 2 * d + 5 * h, Table::Hour, true),
+            vec![
+                (Table::Hour, 3 * h, d),
+                (Table::Day, d, 2 * d),
+                (Table::Hour, 2 * d, 2 * d + 5 * h)
+            ]
+        );
+        assert_eq!(
+            pieces(3 * h, 9 * h, Table::Hour, true),
+            vec![(Table::Hour, 3 * h, 9 * h)]
+        );
+    }
+}

@@ -53,11 +53,15 @@ pub fn is_public(path: &str) -> bool {
         })
 }
 
-/// Whether a mutation at `path` acts only on the caller's own account.
+/// Whether a mutation at `path` is open to every signed-in user: it acts on the
+/// caller's own account only, or (analytics) it is a read sent as POST or a saved
+/// report, which anyone who may read may save and its creator change (the domain
+/// checks that).
 pub fn is_self_service(path: &str) -> bool {
     SELF_SERVICE_SERVER_FNS.contains(&path)
         || path == "/api/v1/tokens"
         || path.starts_with("/api/v1/tokens/")
+        || path.starts_with("/api/v1/analytics/")
 }
 
 /// Settings of the authentication layer.

@@ -2,6 +2,7 @@
 //! same `Catalog` port as the UI's server functions, and shape the answer.
 
 mod accounts;
+mod analytics;
 mod documents;
 mod gateway;
 mod openapi;
@@ -14,7 +15,7 @@ use app::error::AppError;
 use std::sync::Arc;
 
 use app::model::Actor;
-use app::ports::{AccountsRef, CatalogRef, GatewaysRef};
+use app::ports::{AccountsRef, AnalyticsRef, CatalogRef, GatewaysRef};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -38,6 +39,13 @@ pub struct RestState {
     pub catalog: CatalogRef,
     pub accounts: AccountsRef,
     pub gateways: GatewaysRef,
+    pub analytics: AnalyticsRef,
+}
+
+impl FromRef<RestState> for AnalyticsRef {
+    fn from_ref(s: &RestState) -> Self {
+        s.analytics.clone()
+    }
 }
 
 impl FromRef<RestState> for GatewaysRef {
@@ -99,6 +107,15 @@ pub fn api() -> OpenApiRouter<RestState> {
         .routes(routes!(accounts::list_tokens, accounts::create_token))
         .routes(routes!(accounts::revoke_token))
         .routes(routes!(accounts::audit_events))
+        .routes(routes!(analytics::query))
+        .routes(routes!(analytics::export))
+        .routes(routes!(analytics::list_reports, analytics::create_report))
+        .routes(routes!(
+            analytics::get_report,
+            analytics::update_report,
+            analytics::delete_report
+        ))
+        .routes(routes!(analytics::report_data))
 }
 
 /// Every `(METHOD, path template)` the REST API serves, from the router itself.
@@ -129,7 +146,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
     let state = RestState {
         catalog: Arc::new(hub.clone()),
         accounts: Arc::new(hub.clone()),
-        gateways: Arc::new(hub),
+        gateways: Arc::new(hub.clone()),
+        analytics: Arc::new(hub),
     };
     let (routes, doc) = api().split_for_parts();
     let doc = Arc::new(doc);
