@@ -34,6 +34,7 @@ use utoipa::Modify;
         (name = "specs", description = "The API spec of a version: OpenAPI 3.0, 3.1 or Swagger 2.0, YAML or JSON"),
         (name = "gateway", description = "A version's implementation (upstream) and routes, with Kong's field names"),
         (name = "data-planes", description = "A runtime group's data plane tokens and nodes"),
+        (name = "analytics", description = "Traffic, errors and latency recorded by the data planes: report queries (JSON or CSV) and saved reports"),
         (name = "users", description = "Accounts and their roles (Admin only)"),
         (name = "tokens", description = "Personal API tokens: send `Authorization: Bearer <token>`"),
         (name = "audit", description = "Who changed what, when (Admin only)"),
