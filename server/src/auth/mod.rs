@@ -62,6 +62,8 @@ pub fn is_self_service(path: &str) -> bool {
         || path == "/api/v1/tokens"
         || path.starts_with("/api/v1/tokens/")
         || path.starts_with("/api/v1/analytics/")
+        || path == "/rpc/analytics-explorer/load"
+        || path.starts_with("/rpc/analytics-reports/")
 }
 
 /// Settings of the authentication layer.
