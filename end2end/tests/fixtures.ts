@@ -38,6 +38,11 @@ export const test = base.extend<Options & Fixtures>({
     await use(async () => {
       // axe runs in the page, so it needs JavaScript; the no-JS project sees the same HTML.
       if (testInfo.project.name !== "js") return;
+      // After a client-side navigation leptos_meta swaps the <title> element while the new
+      // page settles; check the page once it has one again.
+      await page.waitForFunction(() => !!document.querySelector("title")?.textContent, null, {
+        timeout: 5000,
+      });
       const results = await new AxeBuilder({ page }).analyze();
       const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
       expect(
