@@ -772,6 +772,134 @@ async fn berlin_days_on_daylight_saving_changes() {
     }
 }
 
+/// Local days are read as day rows plus and minus the hours they borrow and lend:
+/// counts, error rates and percentiles per local day must still be those of the
+/// requests in it, per version, across the March change (23-hour day), with latencies
+/// and errors concentrated in the hours that move, and a version whose only requests
+/// fall in a lent hour.
+#[tokio::test]
+async fn berlin_days_equal_the_requests_of_each_local_day() {
+    for b in common::backends().await {
+        let name = b.name;
+        let g = Uuid::new_v4();
+        let versions = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+        let mut hits = Vec::new();
+        let (from, to) = (secs("2026-03-26T00:00:00Z"), secs("2026-04-03T00:00:00Z"));
+        let mut r = Rng(77);
+        for (k, h) in (0..).zip((from..to).step_by(3600)) {
+            let hour = (h / 3600) % 24;
+            let late = hour >= 22;
+            for j in 0..1 + (k * 7 % 5) {
+                let total_us = if late {
+                    150_000 + r.next() % 100_000
+                } else {
+                    1_000 + r.next() % 9_000
+                };
+                let status = if hour == 23 && j == 0 { 503 } else { 200 };
+                let v = versions[usize::from(k % 3 == 0)];
+                hits.push(Hit::new(h + 60 * j, g, status, total_us).on(
+                    Uuid::nil(),
+                    v,
+                    Uuid::nil(),
+                ));
+            }
+        }
+        // The third version: requests at 23:30 UTC on 28 March only (local 29 March).
+        for j in 0..4 {
+            let t0 = secs("2026-03-28T23:30:00Z");
+            hits.push(Hit::new(t0 + j, g, 200, 40_000).on(Uuid::nil(), versions[2], Uuid::nil()));
+        }
+        record(b.hub.db(), &hits).await;
+
+        let metrics = [
+            Metric::RequestCount,
+            Metric::ErrorRate5xx,
+            Metric::ResponseLatencyP50,
+            Metric::ResponseLatencyP95,
+            Metric::ResponseLatencyP99,
+        ];
+        let mut q = in_group(
+            range(
+                "2026-03-26T23:00:00Z",
+                "2026-04-01T22:00:00Z",
+                Granularity::Day,
+                &metrics,
+            ),
+            g,
+        );
+        q.time_zone = Some("Europe/Berlin".into());
+        q.group_by = Some(Dimension::Version);
+        let r = run(&b.hub, q).await;
+        // 27 March … 1 April, local midnights (23:00 UTC, then 22:00 UTC).
+        assert_eq!(r.buckets.len(), 6, "{name}");
+        assert_eq!(r.buckets[3], t("2026-03-29T22:00:00Z"), "{name}");
+        let mut edges: Vec<i64> = r.buckets.iter().map(|b| b.timestamp()).collect();
+        edges.push(secs("2026-04-01T22:00:00Z"));
+        for (vi, v) in versions.iter().enumerate() {
+            let of = |m: Metric| {
+                r.series
+                    .iter()
+                    .find(|s| {
+                        s.metric == m && s.group.as_ref().is_some_and(|g| g.id == v.to_string())
+                    })
+                    .unwrap_or_else(|| panic!("{name}: no {m:?} series of version {vi}"))
+            };
+            for i in 0..6 {
+                let mut mine: Vec<&Hit> = hits
+                    .iter()
+                    .filter(|h| h.version == *v && h.t >= edges[i] && h.t < edges[i + 1])
+                    .collect();
+                mine.sort_by_key(|h| h.total_us);
+                let what = format!("{name}: version {vi}, day {i}");
+                assert_eq!(
+                    of(Metric::RequestCount).values[i],
+                    Some(mine.len() as f64),
+                    "{what}"
+                );
+                if mine.is_empty() {
+                    assert_eq!(of(Metric::ResponseLatencyP99).values[i], None, "{what}");
+                    continue;
+                }
+                let errors = mine.iter().filter(|h| h.status >= 500).count();
+                let rate = of(Metric::ErrorRate5xx).values[i].unwrap_or(-1.0);
+                let want = errors as f64 * 100.0 / mine.len() as f64;
+                assert!(
+                    (rate - want).abs() < 1e-9,
+                    "{what}: error rate {rate} ≠ {want}"
+                );
+                let sorted: Vec<u64> = mine.iter().map(|h| h.total_us).collect();
+                for (m, q) in [
+                    (Metric::ResponseLatencyP50, 0.5),
+                    (Metric::ResponseLatencyP95, 0.95),
+                    (Metric::ResponseLatencyP99, 0.99),
+                ] {
+                    close(
+                        of(m).values[i],
+                        exact(&sorted, q) / 1000.0,
+                        &format!("{what} {m:?}"),
+                    );
+                }
+            }
+        }
+        // The third version's requests sit on local 29 March only.
+        let third = r
+            .series
+            .iter()
+            .find(|s| {
+                s.metric == Metric::RequestCount
+                    && s.group
+                        .as_ref()
+                        .is_some_and(|g| g.id == versions[2].to_string())
+            })
+            .unwrap_or_else(|| panic!("{name}: third version"));
+        assert_eq!(
+            third.values,
+            [0.0, 0.0, 4.0, 0.0, 0.0, 0.0].map(Some),
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn time_frames_summary_and_package_totals() {
     for b in common::backends().await {

@@ -7,7 +7,7 @@
 //! 2. **Bucket edges** in the query's time zone (IANA name, default UTC; an unknown
 //!    zone is a 422 on `time_zone`). The first bucket is the one that holds `start`,
 //!    the last the one that holds the end; every bucket is reported by its start.
-//! 3. **Rows**: one table per query.
+//! 3. **Rows**: one table per query (local days: two).
 //!    - `1m`: minute rows.
 //!    - `1h`: hour rows. In zones whose offset is not a whole number of hours
 //!      (Asia/Kolkata +5:30, Asia/Kathmandu +5:45, Australia/Adelaide …) local hours
@@ -16,10 +16,13 @@
 //!      rows otherwise, with buckets aligned to UTC hours (the bucket starts then say
 //!      so: they are at :00 UTC).
 //!    - `1d`: day rows (UTC days) when the zone is UTC (or any zone always at +0);
-//!      otherwise hour rows grouped into local days, so a daylight-saving day holds 23
-//!      or 25 hours. In zones with non-whole-hour offsets a local day starts at the
-//!      UTC hour that holds local midnight. Hour rows are kept 90 days by default:
-//!      local-time day buckets reach back that far; UTC ones as far as day rows do.
+//!      otherwise local days of whole hours, so a daylight-saving day holds 23 or 25
+//!      hours. In zones with non-whole-hour offsets a local day starts at the UTC hour
+//!      that holds local midnight. A local day is read as the day rows of the UTC day
+//!      holding most of its hours, plus the hour rows it borrows from its neighbours,
+//!      minus those it lends them (see [`LocalDays`]): in Berlin 24 + 1 or 2 rows
+//!      per combination instead of 24 hour rows. Hour rows are kept 90 days by
+//!      default: past that, local days are the UTC days nearest to them.
 //! 4. **Which rows count**: rows whose bucket lies in `[floor(start), end)`, `floor`
 //!    being to the row resolution (minute, hour or day). So with `1m` and `1h`
 //!    buckets and with UTC days, the first and last buckets count whole (a 24-hour
@@ -611,6 +614,28 @@ fn fold_row(slot: &mut Acc, acc: Acc, blobs: &Blobs) {
     }
 }
 
+/// Takes a row (its sums and its encoded sketches) off the slot: the inverse of
+/// [`fold_row`] for a slot that holds it.
+fn unfold_row(slot: &mut Acc, acc: &Acc, blobs: &Blobs) {
+    slot.requests -= acc.requests;
+    slot.e4 -= acc.e4;
+    slot.e5 -= acc.e5;
+    slot.total_us -= acc.total_us;
+    slot.upstream_us -= acc.upstream_us;
+    slot.upstream_n -= acc.upstream_n;
+    slot.gateway_us -= acc.gateway_us;
+    for (k, b) in blobs.iter().enumerate() {
+        if let (Some(bytes), Some(s)) = (b, slot.sketches[k].as_mut()) {
+            if !s.remove_encoded(bytes) {
+                tracing::warn!(
+                    column = SKETCH_COLUMNS[k],
+                    "an analytics row holds an unreadable sketch; skipped"
+                );
+            }
+        }
+    }
+}
+
 /// Merges `acc` into the slot; moves sketches in when the slot has none.
 fn fold(slot: &mut Acc, mut acc: Acc) {
     slot.requests += acc.requests;
@@ -631,6 +656,118 @@ fn fold(slot: &mut Acc, mut acc: Acc) {
 // Queries
 // ---------------------------------------------------------------------------------
 
+/// The slot of combination `combo` in bucket `i`.
+fn cell(cells: &mut HashMap<Combo, HashMap<usize, Acc>>, combo: Combo, i: usize) -> &mut Acc {
+    cells.entry(combo).or_default().entry(i).or_default()
+}
+
+/// Reads the rows of `table` in `ranges` that pass the query's filters, handing each
+/// (bucket, combination, sums, encoded sketches) to `f`.
+async fn read_rows<C: ConnectionTrait>(
+    db: &C,
+    table: Table,
+    ranges: &[(i64, i64)],
+    q: &AnalyticsQuery,
+    need: &Need,
+    dims: &[Dimension],
+    mut f: impl FnMut(i64, Combo, Acc, &Blobs),
+) -> Result<(), AppError> {
+    if ranges.is_empty() {
+        return Ok(());
+    }
+    let mut sel = select_rows(table, ranges, &q.filters);
+    let reader = Reader::columns(&mut sel, need, dims);
+    let stmt = db.get_database_backend().build(&sel);
+    for row in db.query_all(stmt).await.map_err(db_err)? {
+        let (bucket, combo, acc, blobs) = reader.read(&row).map_err(db_err)?;
+        f(bucket, combo, acc, &blobs);
+    }
+    Ok(())
+}
+
+/// How local days (a plan over hour rows in a zone other than UTC) read far fewer
+/// rows than 24 hour rows a day: each whole UTC day inside the range is read as its
+/// day rows and credited to the local day holding most of its hours; the hours of
+/// that UTC day that belong to another local day are read as hour rows, credited to
+/// theirs and taken off the day's (sums and sketch bucket counts subtract exactly, and
+/// the ingest writes hour and day rows in one transaction, so they agree). In Berlin
+/// that is 1 or 2 hour rows a day instead of 24. Hours of the range outside whole UTC
+/// days are read as hour rows. (Past the hour rows' retention the borrowed hours are
+/// gone: such days are then UTC days credited to the nearest local day.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LocalDays {
+    /// The whole UTC days `[d0, d1)` read from day rows.
+    days: Option<(i64, i64)>,
+    /// The local day (bucket) each of those UTC days is credited to.
+    credit: Vec<Option<usize>>,
+    /// The hour rows to read: the range outside whole days, and the lent hours.
+    hours: Vec<(i64, i64)>,
+}
+
+impl LocalDays {
+    fn of(plan: &Plan) -> LocalDays {
+        let mut hours: Vec<(i64, i64)> = Vec::new();
+        let mut push = |lo: i64, hi: i64| {
+            if lo >= hi {
+                return;
+            }
+            match hours.last_mut() {
+                Some(last) if last.1 == lo => last.1 = hi,
+                _ => hours.push((lo, hi)),
+            }
+        };
+        let d0 = floor_to(plan.lo + SECS_DAY - 1, SECS_DAY);
+        let d1 = floor_to(plan.hi, SECS_DAY);
+        if d0 >= d1 {
+            push(plan.lo, plan.hi);
+            return LocalDays {
+                days: None,
+                credit: Vec::new(),
+                hours,
+            };
+        }
+        push(plan.lo, d0);
+        let mut credit = Vec::new();
+        let mut d = d0;
+        while d < d1 {
+            let own: Vec<Option<usize>> =
+                (0..24).map(|h| plan.bucket_of(d + h * SECS_HOUR)).collect();
+            let mut best: Option<usize> = None;
+            let mut best_n = 0;
+            for b in own.iter().flatten() {
+                let n = own.iter().filter(|o| **o == Some(*b)).count();
+                if n > best_n {
+                    (best, best_n) = (Some(*b), n);
+                }
+            }
+            credit.push(best);
+            for (h, o) in (0i64..).zip(&own) {
+                if *o != best {
+                    push(d + h * SECS_HOUR, d + (h + 1) * SECS_HOUR);
+                }
+            }
+            d += SECS_DAY;
+        }
+        push(d1, plan.hi);
+        LocalDays {
+            days: Some((d0, d1)),
+            credit,
+            hours,
+        }
+    }
+
+    /// For an hour inside the whole days: `Some(the local day its UTC day is credited
+    /// to)`; `None` for an hour outside them.
+    fn lender(&self, hour: i64) -> Option<Option<usize>> {
+        let (d0, d1) = self.days?;
+        if hour < d0 || hour >= d1 {
+            return None;
+        }
+        let k = usize::try_from((hour - d0).div_euclid(SECS_DAY)).ok()?;
+        self.credit.get(k).copied()
+    }
+}
+
 /// Runs a query (already validated with [`AnalyticsQuery::validate`]) at `now`.
 pub async fn run<C: ConnectionTrait>(
     db: &C,
@@ -644,26 +781,79 @@ pub async fn run<C: ConnectionTrait>(
     let dims: Vec<Dimension> = q.group_by.into_iter().chain(q.then_by).collect();
     let need = Need::of(&q.metrics);
 
-    let mut sel = select_rows(plan.table, &[(plan.lo, plan.hi)], &q.filters);
-    let reader = Reader::columns(&mut sel, &need, &dims);
-    let stmt = db.get_database_backend().build(&sel);
-    let rows = db.query_all(stmt).await.map_err(db_err)?;
-
     let n = plan.buckets();
     // Sparse: a combination holds only the buckets it has rows in.
     let mut cells: HashMap<Combo, HashMap<usize, Acc>> = HashMap::new();
-    for row in &rows {
-        let (bucket, combo, acc, blobs) = reader.read(row).map_err(db_err)?;
-        let Some(i) = plan.bucket_of(bucket) else {
-            continue;
-        };
-        fold_row(
-            cells.entry(combo).or_default().entry(i).or_default(),
-            acc,
-            &blobs,
-        );
+    if plan.table == Table::Hour && granularity == Granularity::Day {
+        let split = LocalDays::of(&plan);
+        if let Some((d0, d1)) = split.days {
+            read_rows(
+                db,
+                Table::Day,
+                &[(d0, d1)],
+                q,
+                &need,
+                &dims,
+                |b, combo, acc, blobs| {
+                    let day = usize::try_from((b - d0).div_euclid(SECS_DAY)).ok();
+                    if let Some(i) = day.and_then(|k| split.credit.get(k).copied().flatten()) {
+                        fold_row(cell(&mut cells, combo, i), acc, blobs);
+                    }
+                },
+            )
+            .await?;
+        }
+        read_rows(
+            db,
+            Table::Hour,
+            &split.hours,
+            q,
+            &need,
+            &dims,
+            |b, combo, acc, blobs| {
+                let own = plan.bucket_of(b);
+                let lender = split.lender(b);
+                match lender {
+                    // Read with its day's row and credited there already.
+                    Some(day) if day == own => {}
+                    Some(day) => {
+                        if let Some(d) = day {
+                            unfold_row(cell(&mut cells, combo, d), &acc, blobs);
+                        }
+                        if let Some(i) = own {
+                            fold_row(cell(&mut cells, combo, i), acc, blobs);
+                        }
+                    }
+                    None => {
+                        if let Some(i) = own {
+                            fold_row(cell(&mut cells, combo, i), acc, blobs);
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+        // A combination whose requests all moved to a neighbouring day.
+        for slots in cells.values_mut() {
+            slots.retain(|_, a| a.requests > 0);
+        }
+        cells.retain(|_, slots| !slots.is_empty());
+    } else {
+        read_rows(
+            db,
+            plan.table,
+            &[(plan.lo, plan.hi)],
+            q,
+            &need,
+            &dims,
+            |b, combo, acc, blobs| {
+                if let Some(i) = plan.bucket_of(b) {
+                    fold_row(cell(&mut cells, combo, i), acc, blobs);
+                }
+            },
+        )
+        .await?;
     }
-    drop(rows);
     if dims.is_empty() && cells.is_empty() {
         cells.insert((None, None), HashMap::new());
     }
@@ -1087,6 +1277,52 @@ mod tests {
         );
         // Local midnight is 18:30 UTC: day edges at 18:00 UTC.
         assert_eq!(p.edges[0], t("2026-03-01T18:00:00Z").timestamp());
+    }
+
+    #[test]
+    fn berlin_days_read_day_rows_and_the_hours_they_lend() {
+        // 27 March (+1) to 31 March (+2 from the 29th) 2026, local days.
+        let p = plan(
+            Granularity::Day,
+            chrono_tz::Europe::Berlin,
+            t("2026-03-26T23:00:00Z"),
+            t("2026-03-31T22:00:00Z"),
+        );
+        let s = LocalDays::of(&p);
+        let h = |x: &str| t(x).timestamp();
+        assert_eq!(
+            s.days,
+            Some((h("2026-03-27T00:00:00Z"), h("2026-03-31T00:00:00Z")))
+        );
+        // Each UTC day goes to the local day of the same date.
+        assert_eq!(s.credit, vec![Some(0), Some(1), Some(2), Some(3)]);
+        // The hour before, the hours each UTC day lends to the next local day (one
+        // in winter, two from 29 March), and the rest after the whole days.
+        assert_eq!(
+            s.hours,
+            vec![
+                (h("2026-03-26T23:00:00Z"), h("2026-03-27T00:00:00Z")),
+                (h("2026-03-27T23:00:00Z"), h("2026-03-28T00:00:00Z")),
+                (h("2026-03-28T23:00:00Z"), h("2026-03-29T00:00:00Z")),
+                (h("2026-03-29T22:00:00Z"), h("2026-03-30T00:00:00Z")),
+                (h("2026-03-30T22:00:00Z"), h("2026-03-31T22:00:00Z")),
+            ]
+        );
+        assert_eq!(s.lender(h("2026-03-29T22:00:00Z")), Some(Some(2)));
+        assert_eq!(s.lender(h("2026-03-26T23:00:00Z")), None);
+        // West of UTC: New York's local day holds 19 of a UTC day's hours (EST).
+        let p = plan(
+            Granularity::Day,
+            chrono_tz::America::New_York,
+            t("2026-01-10T05:00:00Z"),
+            t("2026-01-13T05:00:00Z"),
+        );
+        let s = LocalDays::of(&p);
+        assert_eq!(s.credit, vec![Some(1), Some(2)]);
+        assert_eq!(
+            s.hours[0],
+            (h("2026-01-10T05:00:00Z"), h("2026-01-11T05:00:00Z"))
+        );
     }
 
     #[test]

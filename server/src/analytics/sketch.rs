@@ -182,6 +182,36 @@ impl Sketch {
         true
     }
 
+    /// Takes the values of an encoded sketch out again: the inverse of
+    /// [`Sketch::merge_encoded`] for a sketch that holds them (bucket counts are exact,
+    /// so a local day = its UTC day's sketch − the hours it lends + those it borrows).
+    /// Counts never go below zero. On bytes that are not a sketch it returns `false`
+    /// and leaves `self` unchanged.
+    pub fn remove_encoded(&mut self, bytes: &[u8]) -> bool {
+        if bytes.is_empty() {
+            return true;
+        }
+        if !Self::walk(bytes, |_, _| {}) {
+            return false;
+        }
+        let offset = self.offset;
+        let (zero, counts, count) = (&mut self.zero, &mut self.counts, &mut self.count);
+        Self::walk(bytes, |i, n| {
+            let slot = match i {
+                None => Some(&mut *zero),
+                Some(i) => usize::try_from(i - offset)
+                    .ok()
+                    .and_then(|at| counts.get_mut(at)),
+            };
+            if let Some(c) = slot {
+                let m = n.min(*c);
+                *c -= m;
+                *count = count.saturating_sub(m);
+            }
+        });
+        true
+    }
+
     /// Calls `f(None, zero count)` then `f(Some(index), count)` for each bucket of an
     /// encoded sketch; `false` when the bytes are not a sketch.
     fn walk(bytes: &[u8], mut f: impl FnMut(Option<i32>, u64)) -> bool {
@@ -431,6 +461,45 @@ mod tests {
         assert!(!via_bytes.merge_encoded(&[1, 0, 5]));
         assert!(!via_bytes.merge_encoded(&[2, 0, 0]));
         assert_eq!(via_bytes, before);
+    }
+
+    #[test]
+    fn removing_encoded_bytes_undoes_a_merge() {
+        let mut r = Rng(5);
+        let mut a = Sketch::new();
+        let mut b = Sketch::new();
+        for k in 0..4_000 {
+            // b holds the tail: taking it out moves every upper quantile.
+            if k % 3 == 0 {
+                b.add(if k % 9 == 0 {
+                    0
+                } else {
+                    5_000_000 + r.next() % 1_000_000
+                });
+            } else {
+                a.add(r.next() % 100_000);
+            }
+        }
+        let mut both = a.clone();
+        both.merge(&b);
+        assert_ne!(both.quantile(0.99), a.quantile(0.99));
+        assert!(both.remove_encoded(&b.encode()));
+        assert_eq!(both.count(), a.count());
+        for q in [0.0, 0.5, 0.95, 0.99, 1.0] {
+            assert_eq!(both.quantile(q), a.quantile(q), "q {q}");
+        }
+        // Removing what is not there leaves counts at zero, never below.
+        let mut small = Sketch::new();
+        small.add(10);
+        assert!(small.remove_encoded(&b.encode()));
+        assert_eq!(small.count(), 1);
+        let itself = small.encode();
+        assert!(small.remove_encoded(&itself));
+        assert!(small.is_empty());
+        assert_eq!(small.quantile(0.5), None);
+        let before = a.clone();
+        assert!(!a.remove_encoded(&[1, 0, 5]));
+        assert_eq!(a, before);
     }
 
     #[test]
