@@ -11,7 +11,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools echarts check unit e2e seed bench-hub bench-portal bench-spec bench-proxy bench-analytics
+.PHONY: run test tools echarts check unit e2e seed bench-hub bench-portal bench-spec bench-proxy bench-recording bench-analytics
 
 ## Installs what is missing; fast when everything is present.
 tools:
@@ -110,6 +110,11 @@ bench-spec:
 ## Requests/s and p99 of the data plane on one worker thread vs nginx with one worker (release build; installs wrk and nginx when missing).
 bench-proxy:
 	server/benches/proxy_load.sh
+
+## What analytics recording costs a proxied request: instructions per request under
+## callgrind with the recorder on and off (goal ≤ 3 %; installs valgrind when missing).
+bench-recording:
+	server/benches/recording_cost.sh
 
 ## The 30-day analytics dashboard over 10 million requests' worth of aggregates in a
 ## SQLite file (seeded by a generator): each query ≤ 50 ms.
