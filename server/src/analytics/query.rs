@@ -661,13 +661,13 @@ fn cell(cells: &mut HashMap<Combo, HashMap<usize, Acc>>, combo: Combo, i: usize)
     cells.entry(combo).or_default().entry(i).or_default()
 }
 
-/// Reads the rows of `table` in `ranges` that pass the query's filters, handing each
+/// Reads the rows of `table` in `ranges` that pass the filters, handing each
 /// (bucket, combination, sums, encoded sketches) to `f`.
 async fn read_rows<C: ConnectionTrait>(
     db: &C,
     table: Table,
     ranges: &[(i64, i64)],
-    q: &AnalyticsQuery,
+    filters: &Filters,
     need: &Need,
     dims: &[Dimension],
     mut f: impl FnMut(i64, Combo, Acc, &Blobs),
@@ -675,7 +675,7 @@ async fn read_rows<C: ConnectionTrait>(
     if ranges.is_empty() {
         return Ok(());
     }
-    let mut sel = select_rows(table, ranges, &q.filters);
+    let mut sel = select_rows(table, ranges, filters);
     let reader = Reader::columns(&mut sel, need, dims);
     let stmt = db.get_database_backend().build(&sel);
     for row in db.query_all(stmt).await.map_err(db_err)? {
@@ -791,7 +791,7 @@ pub async fn run<C: ConnectionTrait>(
                 db,
                 Table::Day,
                 &[(d0, d1)],
-                q,
+                &q.filters,
                 &need,
                 &dims,
                 |b, combo, acc, blobs| {
@@ -807,7 +807,7 @@ pub async fn run<C: ConnectionTrait>(
             db,
             Table::Hour,
             &split.hours,
-            q,
+            &q.filters,
             &need,
             &dims,
             |b, combo, acc, blobs| {
@@ -843,7 +843,7 @@ pub async fn run<C: ConnectionTrait>(
             db,
             plan.table,
             &[(plan.lo, plan.hi)],
-            q,
+            &q.filters,
             &need,
             &dims,
             |b, combo, acc, blobs| {
@@ -1064,55 +1064,121 @@ fn pieces(lo: i64, hi: i64, fine: Table, days: bool) -> Vec<(Table, i64, i64)> {
     vec![(fine, lo, hi)]
 }
 
-/// The totals of rows in `ranges` (per table), split at `split`: rows before it
-/// count for the first answer, the rest for the second.
-async fn totals_split<C: ConnectionTrait>(
+/// Appends `[lo, hi)` to `v`, joining it to the last range when they touch.
+fn push_range(v: &mut Vec<(i64, i64)>, lo: i64, hi: i64) {
+    if lo >= hi {
+        return;
+    }
+    match v.last_mut() {
+        Some(last) if last.1 == lo => last.1 = hi,
+        _ => v.push((lo, hi)),
+    }
+}
+
+/// Which rows sum to `[lo, hi)` (`lo` on a whole hour) with day rows: `(day ranges to
+/// add, hour ranges to add, hour ranges to take off)`. Whole UTC days are day rows; a
+/// partial day at either end is its hour rows when it holds at most 12 hours, otherwise
+/// its day row minus the hours outside the range (sketch bucket counts subtract
+/// exactly). Today's partial day is thus mostly one day row instead of up to 23 hours.
+type DayPlan = (Vec<(i64, i64)>, Vec<(i64, i64)>, Vec<(i64, i64)>);
+
+fn day_plan(lo: i64, hi: i64) -> DayPlan {
+    let (mut days, mut plus, mut minus) = (Vec::new(), Vec::new(), Vec::new());
+    if lo >= hi {
+        return (days, plus, minus);
+    }
+    let first = floor_to(lo, SECS_DAY);
+    let last = floor_to(hi - 1, SECS_DAY);
+    let half = 12 * SECS_HOUR;
+    if first == last {
+        push_range(&mut plus, lo, hi);
+        return (days, plus, minus);
+    }
+    if first + SECS_DAY - lo <= half {
+        push_range(&mut plus, lo, first + SECS_DAY);
+    } else {
+        push_range(&mut days, first, first + SECS_DAY);
+        push_range(&mut minus, first, lo);
+    }
+    push_range(&mut days, first + SECS_DAY, last);
+    if hi - last <= half {
+        push_range(&mut plus, last, hi);
+    } else {
+        push_range(&mut days, last, last + SECS_DAY);
+        push_range(&mut minus, hi, last + SECS_DAY);
+    }
+    (days, plus, minus)
+}
+
+/// The totals of the rows with `lo <= bucket < hi`: `fine` rows only, or (with
+/// `days`) day rows and hour rows as [`day_plan`] says.
+async fn range_totals<C: ConnectionTrait>(
     db: &C,
-    ranges: &[(Table, i64, i64)],
     filters: &Filters,
-    split: i64,
-) -> Result<(Acc, Acc), AppError> {
+    lo: i64,
+    hi: i64,
+    fine: Table,
+    days: bool,
+) -> Result<Acc, AppError> {
     let need = Need {
         total_us: true,
         sketches: [true, false, false, false, false],
         ..Default::default()
     };
-    let mut before = Acc::default();
-    let mut after = Acc::default();
-    for table in [Table::Minute, Table::Hour, Table::Day] {
-        let rs: Vec<(i64, i64)> = ranges
-            .iter()
-            .filter(|r| r.0 == table)
-            .map(|r| (r.1, r.2))
-            .collect();
-        if rs.is_empty() {
-            continue;
-        }
-        let mut sel = select_rows(table, &rs, filters);
-        let reader = Reader::columns(&mut sel, &need, &[]);
-        let stmt = db.get_database_backend().build(&sel);
-        for row in db.query_all(stmt).await.map_err(db_err)? {
-            let (bucket, _, acc, blobs) = reader.read(&row).map_err(db_err)?;
-            fold_row(
-                if bucket < split {
-                    &mut before
-                } else {
-                    &mut after
-                },
-                acc,
-                &blobs,
-            );
-        }
+    let mut acc = Acc::default();
+    if !days {
+        read_rows(
+            db,
+            fine,
+            &[(lo, hi)],
+            filters,
+            &need,
+            &[],
+            |_, _, a, blobs| fold_row(&mut acc, a, blobs),
+        )
+        .await?;
+        return Ok(acc);
     }
-    Ok((before, after))
+    let (day_ranges, plus, minus) = day_plan(lo, hi);
+    // Day rows first: the hours taken off are inside them.
+    read_rows(
+        db,
+        Table::Day,
+        &day_ranges,
+        filters,
+        &need,
+        &[],
+        |_, _, a, blobs| fold_row(&mut acc, a, blobs),
+    )
+    .await?;
+    let mut hours = plus.clone();
+    hours.extend(minus.iter().copied());
+    read_rows(
+        db,
+        Table::Hour,
+        &hours,
+        filters,
+        &need,
+        &[],
+        |b, _, a, blobs| {
+            if minus.iter().any(|&(l, h)| b >= l && b < h) {
+                unfold_row(&mut acc, &a, blobs);
+            } else {
+                fold_row(&mut acc, a, blobs);
+            }
+        },
+    )
+    .await?;
+    Ok(acc)
 }
 
 /// The tiles: the frame ending `now` and the period of the same length before it.
 ///
 /// Frames up to 6 hours read minute rows and start at the minute holding
 /// `now - frame`; 12 and 24 hours read hour rows and start at the hour; 7 and 30 days
-/// read day rows for the whole UTC days inside and hour rows for the hours at both
-/// ends. The previous period ends where the current one starts.
+/// read day rows for the whole UTC days inside and, for the partial days at both ends,
+/// hour rows or the day row minus the hours outside (see [`day_plan`]). The previous
+/// period ends where the current one starts.
 pub async fn summary<C: ConnectionTrait>(
     db: &C,
     filters: &Filters,
@@ -1128,9 +1194,8 @@ pub async fn summary<C: ConnectionTrait>(
     let now_s = now.timestamp();
     let cur_lo = floor_to(now_s - f, fine.seconds());
     let prev_lo = floor_to(now_s - 2 * f, fine.seconds());
-    let mut ranges = pieces(prev_lo, cur_lo, fine, days);
-    ranges.extend(pieces(cur_lo, now_s + 1, fine, days));
-    let (previous, current) = totals_split(db, &ranges, filters, cur_lo).await?;
+    let previous = range_totals(db, filters, prev_lo, cur_lo, fine, days).await?;
+    let current = range_totals(db, filters, cur_lo, now_s + 1, fine, days).await?;
     Ok(Summary {
         start: now - Duration::seconds(f),
         end: now,
@@ -1322,6 +1387,34 @@ mod tests {
         assert_eq!(
             s.hours[0],
             (h("2026-01-10T05:00:00Z"), h("2026-01-11T05:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn day_plans_read_the_smaller_side_of_partial_days() {
+        let (h, d) = (SECS_HOUR, SECS_DAY);
+        // 30 days from 05:00 on day 10 to 20:00 on day 40: the first day's 19 hours
+        // are its day row minus 5 hours, the last day's 20 hours its day row minus the
+        // 4 hours after the end.
+        let (days, plus, minus) = day_plan(10 * d + 5 * h, 40 * d + 20 * h);
+        assert_eq!(days, vec![(10 * d, 41 * d)]);
+        assert!(plus.is_empty());
+        assert_eq!(
+            minus,
+            vec![(10 * d, 10 * d + 5 * h), (40 * d + 20 * h, 41 * d)]
+        );
+        // Short partial days are read as their hours.
+        let (days, plus, minus) = day_plan(10 * d + 20 * h, 12 * d + 3 * h);
+        assert_eq!(days, vec![(11 * d, 12 * d)]);
+        assert_eq!(
+            plus,
+            vec![(10 * d + 20 * h, 11 * d), (12 * d, 12 * d + 3 * h)]
+        );
+        assert!(minus.is_empty());
+        // Inside one day: hours only.
+        assert_eq!(
+            day_plan(10 * d + h, 10 * d + 9 * h),
+            (vec![], vec![(10 * d + h, 10 * d + 9 * h)], vec![])
         );
     }
 
