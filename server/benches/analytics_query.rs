@@ -16,8 +16,8 @@ use app::model::analytics::*;
 use app::model::Actor;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use server::analytics::row::{self, AggregateRow};
 use server::analytics::sketch::Sketch;
 use server::hub::Hub;
 use uuid::Uuid;
@@ -132,33 +132,7 @@ impl Pending {
     }
     fn stmt(&mut self) -> &mut sea_orm::sea_query::InsertStatement {
         let table = self.table;
-        self.stmt.get_or_insert_with(|| {
-            let mut ins = Query::insert();
-            ins.into_table(Alias::new(table)).columns(
-                [
-                    "bucket",
-                    "runtime_group_id",
-                    "package_id",
-                    "version_id",
-                    "route_id",
-                    "status",
-                    "requests",
-                    "request_bytes",
-                    "response_bytes",
-                    "total_latency_us",
-                    "upstream_latency_us",
-                    "upstream_requests",
-                    "gateway_latency_us",
-                    "total_sketch",
-                    "upstream_sketch",
-                    "gateway_sketch",
-                    "request_size_sketch",
-                    "response_size_sketch",
-                ]
-                .map(Alias::new),
-            );
-            ins
-        })
+        self.stmt.get_or_insert_with(|| row::insert_into(table))
     }
     async fn push<C: ConnectionTrait>(
         &mut self,
@@ -172,26 +146,24 @@ impl Pending {
         if a.requests == 0 {
             return;
         }
-        self.stmt().values_panic([
-            bucket.into(),
-            group.into(),
-            r.package.into(),
-            r.version.into(),
-            r.route.into(),
-            status.into(),
-            a.requests.into(),
-            a.request_bytes.into(),
-            a.response_bytes.into(),
-            a.total_us.into(),
-            a.upstream_us.into(),
-            a.upstream_requests.into(),
-            a.gateway_us.into(),
-            a.sketches[0].encode().into(),
-            a.sketches[1].encode().into(),
-            a.sketches[2].encode().into(),
-            a.sketches[3].encode().into(),
-            a.sketches[4].encode().into(),
-        ]);
+        let values = AggregateRow {
+            bucket,
+            runtime_group_id: group,
+            package_id: r.package,
+            version_id: r.version,
+            route_id: r.route,
+            status,
+            requests: a.requests,
+            request_bytes: a.request_bytes,
+            response_bytes: a.response_bytes,
+            total_latency_us: a.total_us,
+            upstream_latency_us: a.upstream_us,
+            upstream_requests: a.upstream_requests,
+            gateway_latency_us: a.gateway_us,
+            sketches: a.sketches.each_ref(),
+        }
+        .values();
+        self.stmt().values_panic(values);
         self.count += 1;
         if self.count >= 500 {
             self.flush(db).await;

@@ -13,9 +13,9 @@ use app::model::{Actor, Role};
 use chrono::{DateTime, Duration, Utc};
 use common::portal::{package_with_v1, send};
 use reqwest::{Method as M, StatusCode};
-use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
+use server::analytics::row::{self, AggregateRow};
 use server::analytics::sketch::Sketch;
 use uuid::Uuid;
 
@@ -109,51 +109,26 @@ async fn record(db: &DatabaseConnection, hits: &[Hit]) {
         }
         let rows: Vec<_> = rows.into_iter().collect();
         for chunk in rows.chunks(400) {
-            let mut ins = Query::insert();
-            ins.into_table(Alias::new(table)).columns(
-                [
-                    "bucket",
-                    "runtime_group_id",
-                    "package_id",
-                    "version_id",
-                    "route_id",
-                    "status",
-                    "requests",
-                    "request_bytes",
-                    "response_bytes",
-                    "total_latency_us",
-                    "upstream_latency_us",
-                    "upstream_requests",
-                    "gateway_latency_us",
-                    "total_sketch",
-                    "upstream_sketch",
-                    "gateway_sketch",
-                    "request_size_sketch",
-                    "response_size_sketch",
-                ]
-                .map(Alias::new),
-            );
+            let mut ins = row::insert_into(table);
             for ((group, bucket, route, version, status), a) in chunk {
-                ins.values_panic([
-                    (*bucket).into(),
-                    (*group).into(),
-                    a.package.into(),
-                    (*version).into(),
-                    (*route).into(),
-                    (*status).into(),
-                    a.requests.into(),
-                    a.request_bytes.into(),
-                    a.response_bytes.into(),
-                    a.total_us.into(),
-                    a.upstream_us.into(),
-                    a.upstream_requests.into(),
-                    a.gateway_us.into(),
-                    a.sketches[0].encode().into(),
-                    a.sketches[1].encode().into(),
-                    a.sketches[2].encode().into(),
-                    a.sketches[3].encode().into(),
-                    a.sketches[4].encode().into(),
-                ]);
+                let values = AggregateRow {
+                    bucket: *bucket,
+                    runtime_group_id: *group,
+                    package_id: a.package,
+                    version_id: *version,
+                    route_id: *route,
+                    status: *status,
+                    requests: a.requests,
+                    request_bytes: a.request_bytes,
+                    response_bytes: a.response_bytes,
+                    total_latency_us: a.total_us,
+                    upstream_latency_us: a.upstream_us,
+                    upstream_requests: a.upstream_requests,
+                    gateway_latency_us: a.gateway_us,
+                    sketches: a.sketches.each_ref(),
+                }
+                .values();
+                ins.values_panic(values);
             }
             let stmt = db.get_database_backend().build(&ins);
             db.execute(stmt).await.expect("insert aggregates");

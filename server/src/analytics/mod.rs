@@ -4,4 +4,5 @@
 
 /// The query engine over the minute, hour and day rows.
 pub mod query;
+pub mod row;
 pub mod sketch;

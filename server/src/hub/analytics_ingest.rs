@@ -27,6 +27,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{db_err, Hub};
+use crate::analytics::row::{self, AggregateRow};
 use crate::analytics::sketch::Sketch;
 use crate::config::Retention;
 use crate::gateway::recorder::{Batch, IngestOutcome, Purged, MAX_ROWS_PER_BATCH};
@@ -54,34 +55,6 @@ const PURGE_IDS_CHUNK: u64 = 1_000;
 /// The minute retention (days) of this process: batches with older minutes are
 /// refused. Set by [`Hub::start_analytics_retention`]; 7 until then.
 static MINUTE_RETENTION_DAYS: AtomicU32 = AtomicU32::new(7);
-
-const COLUMNS: [&str; 18] = [
-    "bucket",
-    "runtime_group_id",
-    "package_id",
-    "version_id",
-    "route_id",
-    "status",
-    "requests",
-    "request_bytes",
-    "response_bytes",
-    "total_latency_us",
-    "upstream_latency_us",
-    "upstream_requests",
-    "gateway_latency_us",
-    "total_sketch",
-    "upstream_sketch",
-    "gateway_sketch",
-    "request_size_sketch",
-    "response_size_sketch",
-];
-const KEY_COLUMNS: [&str; 5] = [
-    "runtime_group_id",
-    "bucket",
-    "route_id",
-    "version_id",
-    "status",
-];
 
 /// One validated row: ids parsed (nil for none), sums as `i64`, sketches decoded.
 #[derive(Debug, Clone, Default)]
@@ -444,7 +417,7 @@ async fn merge_existing<C: ConnectionTrait>(
         .collect();
     for chunk in routes.chunks(READ_CHUNK) {
         let select = Query::select()
-            .columns(COLUMNS.iter().map(|c| col(c)))
+            .columns(row::COLUMNS.iter().map(|c| col(c)))
             .from(col(table))
             .and_where(Expr::col(col("runtime_group_id")).eq(group))
             .and_where(Expr::col(col("bucket")).is_in(buckets.iter().copied()))
@@ -508,43 +481,42 @@ async fn upsert<C: ConnectionTrait>(
 ) -> Result<()> {
     let rows: Vec<(RowKey, Acc)> = rows.into_iter().collect();
     for chunk in rows.chunks(UPSERT_CHUNK) {
-        let mut insert = Query::insert();
-        insert
-            .into_table(col(table))
-            .columns(COLUMNS.iter().map(|c| col(c)));
+        let mut insert = row::insert_into(table);
         for ((bucket, route, version, status), a) in chunk {
-            insert
-                .values(vec![
-                    (*bucket).into(),
-                    group.into(),
-                    a.package_id.into(),
-                    (*version).into(),
-                    (*route).into(),
-                    (*status).into(),
-                    a.requests.into(),
-                    a.request_bytes.into(),
-                    a.response_bytes.into(),
-                    a.total_latency_us.into(),
-                    a.upstream_latency_us.into(),
-                    a.upstream_requests.into(),
-                    a.gateway_latency_us.into(),
-                    a.total.encode().into(),
-                    a.upstream.encode().into(),
-                    a.gateway.encode().into(),
-                    a.request_size.encode().into(),
-                    a.response_size.encode().into(),
-                ])
-                .map_err(|e| {
-                    tracing::error!("analytics upsert: {e}");
-                    AppError::internal()
-                })?;
+            let values = AggregateRow {
+                bucket: *bucket,
+                runtime_group_id: group,
+                package_id: a.package_id,
+                version_id: *version,
+                route_id: *route,
+                status: *status,
+                requests: a.requests,
+                request_bytes: a.request_bytes,
+                response_bytes: a.response_bytes,
+                total_latency_us: a.total_latency_us,
+                upstream_latency_us: a.upstream_latency_us,
+                upstream_requests: a.upstream_requests,
+                gateway_latency_us: a.gateway_latency_us,
+                sketches: [
+                    &a.total,
+                    &a.upstream,
+                    &a.gateway,
+                    &a.request_size,
+                    &a.response_size,
+                ],
+            }
+            .values();
+            insert.values(values).map_err(|e| {
+                tracing::error!("analytics upsert: {e}");
+                AppError::internal()
+            })?;
         }
         insert.on_conflict(
-            OnConflict::columns(KEY_COLUMNS.iter().map(|c| col(c)))
+            OnConflict::columns(row::KEY_COLUMNS.iter().map(|c| col(c)))
                 .update_columns(
-                    COLUMNS
+                    row::COLUMNS
                         .iter()
-                        .filter(|c| !KEY_COLUMNS.contains(c))
+                        .filter(|c| !row::KEY_COLUMNS.contains(c))
                         .map(|c| col(c)),
                 )
                 .to_owned(),
