@@ -9,6 +9,10 @@ use std::net::SocketAddr;
 use sea_orm::{ConnectionTrait, Database};
 use server::hub::Hub;
 
+/// How long a test request may take before it fails (debug builds answer in well
+/// under a second).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct Backend {
     pub name: &'static str,
     pub hub: Hub,
@@ -101,8 +105,11 @@ pub async fn start_empty(backend: Backend) -> TestServer {
         .await
         .expect("serve");
     });
+    // A page that never finishes (a render waiting forever) fails its test with the
+    // request that hung, instead of stalling the whole run.
     let anon = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("client");
     TestServer {
@@ -153,6 +160,7 @@ impl TestServer {
         headers.insert("origin", self.base.parse().expect("origin"));
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .default_headers(headers)
             .build()
             .expect("client")
@@ -167,6 +175,7 @@ impl TestServer {
         );
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_TIMEOUT)
             .default_headers(headers)
             .build()
             .expect("client")
