@@ -16,22 +16,10 @@ cd "$(dirname "$0")/../.."
 dur="${1:-10}"
 conns="${2:-50}"
 rounds="${3:-1}"
-target="${CARGO_TARGET_DIR:-target}"
-
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "==> installing ${missing[*]} from Debian"
-  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-if [ -n "${PORTICO_BIN:-}" ]; then
-  PORTICO="$PORTICO_BIN"
-else
-  cargo build --release -p server --bin portico
-  PORTICO="$target/release/portico"
-fi
+# shellcheck source=server/benches/load_common.sh
+. server/benches/load_common.sh
+need_tools wrk nginx
+portico_bin
 
 ncpu=$(nproc)
 if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then
@@ -42,16 +30,6 @@ else
   on_load=()
 fi
 
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 base=$((20000 + RANDOM % 20000))
 up_port=$base
 nginx_port=$((base + 1))
@@ -61,39 +39,12 @@ unused_port=$((base + 4))
 off_port=$((base + 5))
 off_status_port=$((base + 6))
 
-# nginx instance: $1 name, $2 server block(s) for http {}
-start_nginx() {
-  local name="$1" servers="$2" cpu="$3"
-  local dir="$work/$name"
-  mkdir -p "$dir/logs" "$dir/tmp"
-  cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 4096; multi_accept on; }
-http {
-  access_log off;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 75s;
-  $servers
-}
-EOF
-  taskset -c "$cpu" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
-  pids+=($!)
-}
-
 cpu_load=0
 cpu_proxy=0
 if [ "${#on_load[@]}" -gt 0 ]; then cpu_load=1; fi
 
 # the upstream
-start_nginx upstream "server { listen 127.0.0.1:$up_port; location / { return 200 'hello, world\n'; } }" "$cpu_load"
+start_upstream "$up_port" "$cpu_load"
 
 # the baseline: nginx proxying with a keep-alive pool (and the usual forwarding headers)
 start_nginx proxy "
@@ -115,16 +66,7 @@ nginx_master=${pids[-1]}
 
 # Portico: a standalone node serving a cached snapshot (the control plane address is
 # unused: the node keeps serving the cache and retries in the background)
-mkdir -p "$work/cache"
-cat >"$work/cache/config.json" <<EOF
-{"runtime_group_id":"00000000-0000-0000-0000-000000000001","runtime_group":"default",
- "config_version":1,"generated_at":"2026-01-01T00:00:00Z",
- "services":[{"version_id":"v","package_id":"p","package_key":"bench","package_name":"bench",
-   "version_name":"v1",
-   "upstream":{"protocol":"http","host":"127.0.0.1","port":$up_port,"path":null,"retries":5,
-     "connect_timeout_ms":60000,"read_timeout_ms":60000,"write_timeout_ms":60000},
-   "routes":[{"id":"r","paths":["/"],"strip_path":false}]}]}
-EOF
+write_snapshot "$work/cache" "$up_port"
 TOKIO_WORKER_THREADS=1 RUST_LOG=error "${on_proxy[@]}" "$PORTICO" gateway \
   --control-plane "http://127.0.0.1:$unused_port" --token bench \
   --listen "127.0.0.1:$portico_port" --status-listen "127.0.0.1:$status_port" \
@@ -132,8 +74,7 @@ TOKIO_WORKER_THREADS=1 RUST_LOG=error "${on_proxy[@]}" "$PORTICO" gateway \
 pids+=($!)
 portico_pid=$!
 # the same node with the analytics recorder off: what recording costs
-mkdir -p "$work/cache-off"
-cp "$work/cache/config.json" "$work/cache-off/config.json"
+write_snapshot "$work/cache-off" "$up_port"
 TOKIO_WORKER_THREADS=1 RUST_LOG=error "${on_proxy[@]}" "$PORTICO" gateway --analytics off \
   --control-plane "http://127.0.0.1:$unused_port" --token bench \
   --listen "127.0.0.1:$off_port" --status-listen "127.0.0.1:$off_status_port" \
@@ -141,15 +82,6 @@ TOKIO_WORKER_THREADS=1 RUST_LOG=error "${on_proxy[@]}" "$PORTICO" gateway --anal
 pids+=($!)
 portico_off_pid=$!
 
-wait_up() {
-  for _ in $(seq 1 100); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then return 0; fi
-    sleep 0.1
-  done
-  echo "$1 did not answer 200" >&2
-  cat "$work/portico.log" >&2 || true
-  exit 1
-}
 wait_up "http://127.0.0.1:$up_port/"
 wait_up "http://127.0.0.1:$nginx_port/"
 wait_up "http://127.0.0.1:$portico_port/"

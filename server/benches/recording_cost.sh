@@ -17,82 +17,22 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dur="${1:-20}"
 conns="${2:-4}"
-target="${CARGO_TARGET_DIR:-target}"
-
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
-command -v valgrind >/dev/null || missing+=(valgrind)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "==> installing ${missing[*]} from Debian"
-  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-if [ -n "${PORTICO_BIN:-}" ]; then
-  PORTICO="$PORTICO_BIN"
-else
-  cargo build --release -p server --bin portico
-  PORTICO="$target/release/portico"
-fi
-
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=server/benches/load_common.sh
+. server/benches/load_common.sh
+need_tools wrk nginx valgrind
+portico_bin
 
 base=$((20000 + RANDOM % 20000))
 up_port=$base
 
-mkdir -p "$work/up/logs" "$work/up/tmp"
-cat >"$work/up/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/up/nginx.pid;
-error_log $work/up/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/up/tmp/body;
-  proxy_temp_path $work/up/tmp/proxy;
-  fastcgi_temp_path $work/up/tmp/fastcgi;
-  uwsgi_temp_path $work/up/tmp/uwsgi;
-  scgi_temp_path $work/up/tmp/scgi;
-  keepalive_requests 10000000;
-  server { listen 127.0.0.1:$up_port; location / { return 200 'hello, world\n'; } }
-}
-EOF
-"$NGINX" -p "$work/up" -c "$work/up/nginx.conf" -e "$work/up/logs/error.log" &
-pids+=($!)
-
-wait_up() {
-  for _ in $(seq 1 300); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then return 0; fi
-    sleep 0.2
-  done
-  echo "$1 did not answer 200" >&2
-  exit 1
-}
+start_upstream "$up_port"
 wait_up "http://127.0.0.1:$up_port/"
 
 # $1 on|off, $2 port offset, $3 seconds of load -> "instructions requests" of the whole
 # run (start-up, a 2 s warm-up, the load, shutdown)
 run_node() {
   local mode="$1" port=$((base + $2)) status=$((base + $2 + 1)) dir="$work/node-$1-$3"
-  mkdir -p "$dir/cache"
-  cat >"$dir/cache/config.json" <<EOF
-{"runtime_group_id":"00000000-0000-0000-0000-000000000001","runtime_group":"default",
- "config_version":1,"generated_at":"2026-01-01T00:00:00Z",
- "services":[{"version_id":"v","package_id":"p","package_key":"bench","package_name":"bench",
-   "version_name":"v1",
-   "upstream":{"protocol":"http","host":"127.0.0.1","port":$up_port,"path":null,"retries":5,
-     "connect_timeout_ms":60000,"read_timeout_ms":60000,"write_timeout_ms":60000},
-   "routes":[{"id":"r","paths":["/"],"strip_path":false}]}]}
-EOF
+  write_snapshot "$dir/cache" "$up_port"
   TOKIO_WORKER_THREADS=1 RUST_LOG=error valgrind --tool=callgrind \
     --callgrind-out-file="$dir/callgrind.out" \
     "$PORTICO" gateway --analytics "$mode" --analytics-flush-ms 600000 \
