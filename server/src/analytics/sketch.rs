@@ -39,9 +39,79 @@ fn ln_gamma() -> f64 {
     *LN.get_or_init(|| gamma().ln())
 }
 
-fn index_of(v: u64) -> i32 {
+/// The bucket of `v ≥ 1` by definition: `ceil(ln v / ln γ)`, clamped.
+fn index_exact(v: u64) -> i32 {
     let i = ((v as f64).ln() / ln_gamma()).ceil() as i32;
     i.clamp(0, MAX_INDEX)
+}
+
+/// [`index_exact`] as tables, so the data plane's per-request path does no `ln`
+/// (five sketch insertions per request).
+struct IndexTable {
+    /// `upper[i]`: the largest value whose bucket is at most `i`.
+    upper: Vec<u64>,
+    /// Values below 64: their buckets.
+    small: [u16; 64],
+    /// For `v ≥ 64` with highest bit `e`: the bucket of the smallest value sharing
+    /// `v`'s 7 highest bits, at `(e − 6) · 64 + (the 6 bits after the highest)`. A
+    /// 1/64 octave is narrower than a bucket (γ ≈ 1.0202 is ~1/34 octave), so `v`'s
+    /// bucket is that one or the next.
+    first: Vec<u16>,
+}
+
+fn table() -> &'static IndexTable {
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<IndexTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        // `index_exact` never decreases as `v` grows: binary search each bucket's end.
+        let upper = (0..=MAX_INDEX)
+            .map(|i| {
+                let (mut lo, mut hi) = (1u64, u64::MAX);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2 + 1;
+                    if index_exact(mid) <= i {
+                        lo = mid;
+                    } else {
+                        hi = mid - 1;
+                    }
+                }
+                lo
+            })
+            .collect();
+        let mut small = [0u16; 64];
+        for (v, b) in small.iter_mut().enumerate().skip(1) {
+            *b = index_exact(v as u64) as u16;
+        }
+        let first = (6..64u32)
+            .flat_map(|e| (0..64u64).map(move |k| (64 + k) << (e - 6)))
+            .map(|lowest| index_exact(lowest) as u16)
+            .collect();
+        IndexTable {
+            upper,
+            small,
+            first,
+        }
+    })
+}
+
+/// Builds the bucket table now rather than on the first value recorded.
+pub fn prepare() {
+    table();
+}
+
+/// The bucket of `v ≥ 1`: equal to [`index_exact`], by table lookup.
+fn index_of(v: u64) -> i32 {
+    let t = table();
+    if v < 64 {
+        return i32::from(t.small[v as usize]);
+    }
+    let e = 63 - v.leading_zeros();
+    let k = ((e - 6) as usize) << 6 | ((v >> (e - 6)) & 63) as usize;
+    let mut i = usize::from(t.first[k]);
+    while i < MAX_INDEX as usize && t.upper[i] < v {
+        i += 1;
+    }
+    i as i32
 }
 
 fn value_of(i: i32) -> f64 {
@@ -500,6 +570,26 @@ mod tests {
         let before = a.clone();
         assert!(!a.remove_encoded(&[1, 0, 5]));
         assert_eq!(a, before);
+    }
+
+    #[test]
+    fn the_bucket_table_equals_the_definition() {
+        for v in 1..200_000u64 {
+            assert_eq!(index_of(v), index_exact(v), "{v}");
+        }
+        for &u in &table().upper {
+            for v in [u.saturating_sub(1).max(1), u, u.saturating_add(1)] {
+                assert_eq!(index_of(v), index_exact(v), "{v}");
+            }
+        }
+        let mut r = Rng(99);
+        for _ in 0..200_000 {
+            let x = r.next();
+            let v = (x >> (x % 64)).max(1);
+            assert_eq!(index_of(v), index_exact(v), "{v}");
+        }
+        assert_eq!(index_of(u64::MAX), MAX_INDEX);
+        assert_eq!(index_of(1), 0);
     }
 
     #[test]

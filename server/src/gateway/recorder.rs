@@ -363,6 +363,8 @@ impl Recorder {
     /// A recorder without tasks: [`seal`](Self::seal) by hand, or
     /// [`start`](Self::start) the flush and shipping tasks.
     pub fn new(opts: RecorderOptions) -> Arc<Recorder> {
+        // the sketches' bucket table, built before the first request rather than in it
+        crate::analytics::sketch::prepare();
         Arc::new(Recorder {
             opts,
             hot: Mutex::new(HotMap::default()),
