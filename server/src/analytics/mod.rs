@@ -3,6 +3,7 @@
 //! day rows that `hub::analytics_ingest` writes.
 
 /// The query engine over the minute, hour and day rows.
+pub mod plan;
 pub mod query;
 pub mod row;
 pub mod sketch;
