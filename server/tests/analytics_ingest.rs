@@ -8,7 +8,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -124,87 +123,6 @@ async fn wait_requests(hub: &Hub, table: &str, n: i64, secs: u64) -> i64 {
     }
 }
 
-/// `/orders/missing…` answers 404, anything else 200 with a small JSON body.
-async fn upstream() -> SocketAddr {
-    let app = axum::Router::new().fallback(|req: axum::extract::Request| async move {
-        let path = req.uri().path().to_string();
-        if path.contains("missing") {
-            (StatusCode::NOT_FOUND, "nope").into_response()
-        } else {
-            axum::Json(json!({ "path": path })).into_response()
-        }
-    });
-    use axum::response::IntoResponse;
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    addr
-}
-
-struct Catalogued {
-    group: Uuid,
-    package: Uuid,
-    version: Uuid,
-    route: Uuid,
-}
-
-/// Package "Orders", v1 in the default group behind `up`, route `/orders`.
-async fn orders(hub: &Hub, up: SocketAddr) -> Catalogued {
-    let admin = Actor::console();
-    let pkg = hub
-        .create_package(
-            &admin,
-            NewServicePackage {
-                display_name: "Orders".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let group = hub.get_runtime_group(&admin, "default").await.unwrap();
-    let v = hub
-        .create_version(
-            &admin,
-            &pkg.key,
-            NewServiceVersion {
-                name: "v1".into(),
-                runtime_group_id: group.id,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    hub.put_implementation(
-        &admin,
-        &pkg.key,
-        v.id,
-        ImplementationInput {
-            url: Some(format!("http://{up}")),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let route = hub
-        .create_route(
-            &admin,
-            &pkg.key,
-            v.id,
-            RouteInput {
-                paths: vec!["/orders".into()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    Catalogued {
-        group: group.id,
-        package: pkg.id,
-        version: v.id,
-        route: route.id,
-    }
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -218,8 +136,8 @@ async fn embedded_plane_counts_exactly_in_minutes_hours_and_days() {
     for b in common::backends().await {
         let name = b.name;
         let hub = b.hub.clone();
-        let up = upstream().await;
-        let cat = orders(&hub, up).await;
+        let up = common::gateway::echo_upstream().await;
+        let cat = common::gateway::orders(&hub, up).await;
         let port = free_port();
         hub.configure_proxy_listen("default", &format!("127.0.0.1:{port}"))
             .await

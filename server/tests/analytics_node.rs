@@ -10,24 +10,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::model::*;
-use app::ports::{Catalog, Gateways};
+use app::ports::Gateways;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
-use serde_json::{json, Value};
+use serde_json::Value;
 use server::gateway::node::{run_node_with, NodeAnalytics, NodeOptions};
 use server::hub::Hub;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-
-async fn echo_upstream() -> SocketAddr {
-    let app = axum::Router::new().fallback(|req: axum::extract::Request| async move {
-        axum::Json(json!({ "path": req.uri().path() }))
-    });
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    addr
-}
 
 /// A TCP relay in front of the control plane that can be switched off: then it
 /// drops every connection, open ones included (an outage, keep-alive or not).
@@ -111,52 +101,8 @@ async fn a_node_buffers_through_an_outage_and_delivers_everything_once() {
     let backend = common::sqlite().await;
     let hub = backend.hub.clone();
     let admin = Actor::console();
-    let up = echo_upstream().await;
-    let pkg = hub
-        .create_package(
-            &admin,
-            NewServicePackage {
-                display_name: "Orders".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let group = hub.get_runtime_group(&admin, "default").await.unwrap();
-    let v = hub
-        .create_version(
-            &admin,
-            &pkg.key,
-            NewServiceVersion {
-                name: "v1".into(),
-                runtime_group_id: group.id,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    hub.put_implementation(
-        &admin,
-        &pkg.key,
-        v.id,
-        ImplementationInput {
-            url: Some(format!("http://{up}")),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    hub.create_route(
-        &admin,
-        &pkg.key,
-        v.id,
-        RouteInput {
-            paths: vec!["/orders".into()],
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let up = common::gateway::echo_upstream().await;
+    common::gateway::orders(&hub, up).await;
     let token = hub
         .create_data_plane_token(
             &admin,

@@ -11,22 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::model::*;
-use app::ports::{Catalog, Gateways};
+use app::ports::Gateways;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 use server::gateway::node::{run_node, NodeOptions};
 use server::hub::Hub;
 use tokio::sync::oneshot;
-
-async fn echo_upstream() -> SocketAddr {
-    let app = axum::Router::new().fallback(|req: axum::extract::Request| async move {
-        axum::Json(json!({ "path": req.uri().path() }))
-    });
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    addr
-}
 
 /// The control plane (UI, REST, `/dp/v1`) on an ephemeral port; abort the handle to
 /// stop it accepting.
@@ -115,54 +105,9 @@ async fn standalone_node_follows_the_control_plane_and_survives_its_outage() {
     let backend = common::sqlite().await;
     let hub = backend.hub.clone();
     let admin = Actor::console();
-    let up = echo_upstream().await;
+    let up = common::gateway::echo_upstream().await;
 
-    let pkg = hub
-        .create_package(
-            &admin,
-            NewServicePackage {
-                display_name: "Orders".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let group = hub.get_runtime_group(&admin, "default").await.unwrap();
-    let v = hub
-        .create_version(
-            &admin,
-            &pkg.key,
-            NewServiceVersion {
-                name: "v1".into(),
-                runtime_group_id: group.id,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    hub.put_implementation(
-        &admin,
-        &pkg.key,
-        v.id,
-        ImplementationInput {
-            url: Some(format!("http://{up}")),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let route = hub
-        .create_route(
-            &admin,
-            &pkg.key,
-            v.id,
-            RouteInput {
-                paths: vec!["/orders".into()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let cat = common::gateway::orders(&hub, up).await;
     let token = hub
         .create_data_plane_token(
             &admin,
@@ -196,9 +141,9 @@ async fn standalone_node_follows_the_control_plane_and_survives_its_outage() {
     // A route edit reaches the node without a restart.
     hub.update_route(
         &admin,
-        &pkg.key,
-        v.id,
-        route.id,
+        &cat.key,
+        cat.version,
+        cat.route,
         RouteInput {
             paths: vec!["/v2/orders".into()],
             ..Default::default()

@@ -2,6 +2,7 @@
 //! PORTICO_TEST_POSTGRES_URL is set) and a real server on an ephemeral port.
 #![allow(dead_code)]
 
+pub mod gateway;
 pub mod portal;
 
 use std::net::SocketAddr;
