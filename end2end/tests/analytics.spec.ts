@@ -1,33 +1,6 @@
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Page } from "@playwright/test";
 import { test, expect, ready } from "./fixtures";
-
-// `make e2e` starts Portico with `--proxy-listen default=127.0.0.1:3918`: the embedded
-// data plane of the `default` runtime group answers there, and flushes its analytics
-// every 5 seconds.
-const PROXY = process.env.PORTICO_PROXY_URL ?? "http://127.0.0.1:3918";
-
-type Upstream = { url: string; close: () => Promise<void> };
-
-/** An upstream that answers with the status its path ends with: `/status/404` → 404. */
-async function startUpstream(): Promise<Upstream> {
-  const server = http.createServer((req, res) => {
-    const status = Number((req.url ?? "").match(/\/status\/(\d{3})$/)?.[1] ?? 200);
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ path: req.url }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { PROXY, drawnSeries, liveService, startUpstream } from "./traffic";
 
 /** Opens `url` until `check` passes (the recorder ships within seconds). */
 async function openUntil(page: Page, url: string, js: boolean, check: () => Promise<void>) {
@@ -36,17 +9,6 @@ async function openUntil(page: Page, url: string, js: boolean, check: () => Prom
     await ready(page, js);
     await check();
   }).toPass({ timeout: 25_000, intervals: [1_000, 2_000] });
-}
-
-/** How many series the ECharts instance in `#chart-{id}` draws (-1 before it exists). */
-async function drawnSeries(page: Page, id: string): Promise<number> {
-  return page.evaluate((id) => {
-    const el = document.getElementById(`chart-${id}`);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const echarts = (window as any).echarts;
-    const chart = el && echarts ? echarts.getInstanceByDom(el) : undefined;
-    return chart ? (chart.getOption().series as unknown[]).length : -1;
-  }, id);
 }
 
 /** With JavaScript every chart is drawn (a canvas, the expected series); without it
@@ -79,28 +41,11 @@ test.describe("analytics dashboards", () => {
     try {
       // A package with a live version: an implementation and a route in `default`.
       const display = `Dash ${unique}`;
-      const pkg = await (await api.post("/api/v1/service-packages", { data: { display_name: display } })).json();
-      const groups = await (await api.get("/api/v1/runtime-groups?name=default")).json();
-      const version = await (
-        await api.post(`/api/v1/service-packages/${pkg.id}/versions`, {
-          data: { name: "v1", runtime_group_id: groups.data[0].id },
-        })
-      ).json();
-      const base = `/api/v1/service-packages/${pkg.id}/versions/${version.id}`;
-      expect((await api.put(`${base}/implementation`, { data: { url: upstream.url } })).ok()).toBe(true);
-      const prefix = `/dash-${unique}`;
-      const routeName = `dash-${unique}`;
-      expect((await api.post(`${base}/routes`, { data: { name: routeName, paths: [prefix] } })).ok()).toBe(true);
+      const { pkg, version, prefix, route: routeName } = await liveService(api, upstream, display, `dash-${unique}`);
 
-      // 12 × 200 and 3 × 404 from the upstream (the first 200 once the data plane serves
-      // the route; misses before that belong to no package), and 2 × Portico's own
-      // no-route 404, which are not the package's.
-      await expect
-        .poll(async () => (await fetch(`${PROXY}${prefix}/status/200`)).status, {
-          timeout: 10_000,
-          intervals: [100, 200, 300],
-        })
-        .toBe(200);
+      // 12 × 200 and 3 × 404 from the upstream (the first 200 was counted once the data
+      // plane served the route), and 2 × Portico's own no-route 404, which are not the
+      // package's.
       for (const status of [...Array(11).fill(200), 404, 404, 404]) {
         expect((await fetch(`${PROXY}${prefix}/status/${status}`)).status).toBe(status);
       }

@@ -1,32 +1,6 @@
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Page } from "@playwright/test";
 import { test, expect, ready } from "./fixtures";
-
-// `make e2e` starts Portico with `--proxy-listen default=127.0.0.1:3918`: the embedded
-// data plane of the `default` runtime group answers there.
-const PROXY = process.env.PORTICO_PROXY_URL ?? "http://127.0.0.1:3918";
-
-type Upstream = { url: string; close: () => Promise<void> };
-
-/** An upstream that answers with the status its path ends with: `/status/404` → 404. */
-async function startUpstream(): Promise<Upstream> {
-  const server = http.createServer((req, res) => {
-    const status = Number((req.url ?? "").match(/\/status\/(\d{3})$/)?.[1] ?? 200);
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ path: req.url }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { PROXY, drawnSeries, liveService, startUpstream } from "./traffic";
 
 /** The explorer's series table as { group: total }. */
 async function totals(page: Page): Promise<Record<string, string>> {
@@ -36,17 +10,6 @@ async function totals(page: Page): Promise<Record<string, string>> {
     out[group] = (await row.locator(".ax-total").innerText()).trim();
   }
   return out;
-}
-
-/** How many series the explorer's ECharts instance draws (-1 before it exists). */
-async function drawnSeries(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const el = document.getElementById("chart-explorer");
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const echarts = (window as any).echarts;
-    const chart = el && echarts ? echarts.getInstanceByDom(el) : undefined;
-    return chart ? (chart.getOption().series as unknown[]).length : -1;
-  });
 }
 
 test.describe("analytics explorer", () => {
@@ -66,26 +29,10 @@ test.describe("analytics explorer", () => {
     try {
       // A package with a live version: an implementation and a route in `default`.
       const display = `Ax ${unique}`;
-      const pkg = await (await api.post("/api/v1/service-packages", { data: { display_name: display } })).json();
-      const groups = await (await api.get("/api/v1/runtime-groups?name=default")).json();
-      const version = await (
-        await api.post(`/api/v1/service-packages/${pkg.id}/versions`, {
-          data: { name: "v1", runtime_group_id: groups.data[0].id },
-        })
-      ).json();
-      const base = `/api/v1/service-packages/${pkg.id}/versions/${version.id}`;
-      expect((await api.put(`${base}/implementation`, { data: { url: upstream.url } })).ok()).toBe(true);
-      const prefix = `/ax-${unique}`;
-      expect((await api.post(`${base}/routes`, { data: { name: `ax-${unique}`, paths: [prefix] } })).ok()).toBe(true);
+      const { pkg, prefix } = await liveService(api, upstream, display, `ax-${unique}`);
 
-      // Traffic through the proxy: 3 × 2xx, 2 × 4xx, 1 × 5xx (the first 200 once the
-      // data plane serves the route; misses before that belong to no package).
-      await expect
-        .poll(async () => (await fetch(`${PROXY}${prefix}/status/200`)).status, {
-          timeout: 10_000,
-          intervals: [100, 200, 300],
-        })
-        .toBe(200);
+      // Traffic through the proxy: 3 × 2xx, 2 × 4xx, 1 × 5xx (the first 200 was counted
+      // once the data plane served the route).
       for (const status of [200, 200, 404, 404, 500]) {
         expect((await fetch(`${PROXY}${prefix}/status/${status}`)).status).toBe(status);
       }
@@ -133,7 +80,7 @@ test.describe("analytics explorer", () => {
       await expect(page.getByLabel("Chart type")).toHaveValue("stacked_bar");
       if (js) {
         await expect(page.locator("#chart-explorer canvas").first()).toBeVisible();
-        await expect.poll(() => drawnSeries(page)).toBe(3);
+        await expect.poll(() => drawnSeries(page, "explorer")).toBe(3);
       } else {
         // Without JavaScript the chart is its table.
         await expect(page.getByTestId("chart-explorer").locator("table")).toBeVisible();
@@ -171,7 +118,7 @@ test.describe("analytics explorer", () => {
       await expect(page.getByLabel("Time frame")).toHaveValue("24h");
       await expect(page.getByLabel("Service package")).toHaveValue(pkg.id);
       expect(await totals(page)).toEqual(expected);
-      if (js) await expect.poll(() => drawnSeries(page)).toBe(3);
+      if (js) await expect.poll(() => drawnSeries(page, "explorer")).toBe(3);
 
       // Edit it: a new name; the definition stays.
       const renamed = `${name} (weekly)`;
