@@ -91,7 +91,17 @@ e2e: tools echarts
 	pid=$$!
 	trap 'kill $$pid 2>/dev/null || true' EXIT
 	for _ in $$(seq 1 150); do curl -fs http://$(E2E_ADDR)/healthz >/dev/null && break; sleep 0.2; done
-	cd end2end && PORTICO_URL=http://$(E2E_ADDR) PORTICO_PROXY_URL=http://$(E2E_PROXY) npx playwright test
+	if ! kill -0 $$pid 2>/dev/null; then
+		echo "==> the e2e server is not running (is $(E2E_ADDR) taken by another process?)"
+		cat target/e2e-server.log
+		exit 1
+	fi
+	cd end2end
+	if ! PORTICO_URL=http://$(E2E_ADDR) PORTICO_PROXY_URL=http://$(E2E_PROXY) npx playwright test; then
+		echo "==> the last lines of the server's log (target/e2e-server.log)"
+		tail -n 60 ../target/e2e-server.log
+		exit 1
+	fi
 
 test: check unit e2e
 

@@ -60,12 +60,28 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
             app::shell,
         ))
         .layer(middleware::from_fn(server_fn_errors))
+        .layer(middleware::from_fn(log_missing_assets))
         .layer(middleware::from_fn_with_state(
             auth_state,
             auth::authenticate,
         ))
         .layer(middleware::from_fn(auth::security_headers))
         .with_state(options)
+}
+
+/// Logs a site asset (`/pkg/…`, `/vendor/…`) that could not be served: the browser then
+/// gets the app's 404 page instead of the wasm or script, and the page never hydrates.
+async fn log_missing_assets(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let asset = path.starts_with("/pkg/") || path.starts_with("/vendor/");
+    let path = asset.then(|| path.to_string());
+    let res = next.run(req).await;
+    if let Some(path) = path {
+        if !res.status().is_success() && res.status() != StatusCode::NOT_MODIFIED {
+            tracing::warn!(%path, status = %res.status(), "a site asset was not served");
+        }
+    }
+    res
 }
 
 /// The largest form body a server function takes: a Markdown page is at most 1 MB,
