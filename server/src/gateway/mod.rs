@@ -8,6 +8,7 @@
 //! - [`node`]: the standalone node (`portico gateway`): cache directory, long-poll
 //!   sync with the control plane.
 
+mod backoff;
 mod body;
 mod compiled;
 mod dataplane;

@@ -28,11 +28,10 @@ use super::recorder::{
 };
 use super::snapshot::{headers, Report, Snapshot};
 use crate::config::{GatewayArgs, Switch};
+use crate::gateway::backoff::Backoff;
 
 /// How long the control plane may hold a config poll open.
 const WAIT_MS: u64 = 25_000;
-const BACKOFF_MIN: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// What a node needs besides its listeners.
 #[derive(Debug, Clone)]
@@ -303,27 +302,6 @@ pub(crate) fn hostname() -> String {
         })
         .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "unknown".to_string())
-}
-
-/// Exponential backoff with jitter: 0.5 s doubling up to 30 s; each wait is drawn
-/// between half and all of the current step.
-struct Backoff {
-    step: Duration,
-}
-
-impl Backoff {
-    fn new() -> Self {
-        Backoff { step: BACKOFF_MIN }
-    }
-    fn reset(&mut self) {
-        self.step = BACKOFF_MIN;
-    }
-    fn next(&mut self) -> Duration {
-        let step = self.step;
-        self.step = (self.step * 2).min(BACKOFF_MAX);
-        let half = step / 2;
-        half + half.mul_f64(rand::random::<f64>())
-    }
 }
 
 enum Polled {

@@ -51,6 +51,7 @@ use uuid::Uuid;
 
 use super::log::{LogEntry, LogSink, RouteInfo};
 use crate::analytics::sketch::Sketch;
+use crate::gateway::backoff::Backoff;
 
 /// Default flush interval.
 pub const DEFAULT_FLUSH: Duration = Duration::from_secs(5);
@@ -65,9 +66,6 @@ pub const MAX_ROWS_PER_BATCH: usize = 10_000;
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// How long a shutdown waits for the last batches to be delivered, by default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-const BACKOFF_MIN: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// One sealed batch of aggregates of one runtime group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -726,27 +724,6 @@ impl RecorderTasks {
             );
         }
         left
-    }
-}
-
-/// Exponential backoff with jitter: 0.5 s doubling up to 30 s; each wait is drawn
-/// between half and all of the current step.
-struct Backoff {
-    step: Duration,
-}
-
-impl Backoff {
-    fn new() -> Self {
-        Backoff { step: BACKOFF_MIN }
-    }
-    fn reset(&mut self) {
-        self.step = BACKOFF_MIN;
-    }
-    fn next(&mut self) -> Duration {
-        let step = self.step;
-        self.step = (self.step * 2).min(BACKOFF_MAX);
-        let half = step / 2;
-        half + half.mul_f64(rand::random::<f64>())
     }
 }
 
