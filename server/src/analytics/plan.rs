@@ -301,30 +301,6 @@ impl LocalDays {
     }
 }
 
-/// `[lo, hi)` cut into pieces each read from the coarsest table that tiles it: day
-/// rows for the whole UTC days inside (when `days`), `fine` rows for the rest.
-pub(super) fn pieces(lo: i64, hi: i64, fine: Table, days: bool) -> Vec<(Table, i64, i64)> {
-    if lo >= hi {
-        return Vec::new();
-    }
-    if days {
-        let d0 = floor_to(lo + SECS_DAY - 1, SECS_DAY);
-        let d1 = floor_to(hi, SECS_DAY);
-        if d0 < d1 {
-            let mut v = Vec::new();
-            if lo < d0 {
-                v.push((fine, lo, d0));
-            }
-            v.push((Table::Day, d0, d1));
-            if d1 < hi {
-                v.push((fine, d1, hi));
-            }
-            return v;
-        }
-    }
-    vec![(fine, lo, hi)]
-}
-
 /// Appends `[lo, hi)` to `v`, joining it to the last range when they touch.
 pub(super) fn push_range(v: &mut Vec<(i64, i64)>, lo: i64, hi: i64) {
     if lo >= hi {

@@ -172,21 +172,3 @@ fn unknown_zones_are_refused() {
     );
     assert!(parse_zone(None).is_ok());
 }
-
-#[test]
-fn pieces_use_days_inside() {
-    let d = SECS_DAY;
-    let h = SECS_HOUR;
-    assert_eq!(
-        pieces(3 * h, 2 * d + 5 * h, Table::Hour, true),
-        vec![
-            (Table::Hour, 3 * h, d),
-            (Table::Day, d, 2 * d),
-            (Table::Hour, 2 * d, 2 * d + 5 * h)
-        ]
-    );
-    assert_eq!(
-        pieces(3 * h, 9 * h, Table::Hour, true),
-        vec![(Table::Hour, 3 * h, 9 * h)]
-    );
-}

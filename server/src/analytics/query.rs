@@ -748,6 +748,63 @@ fn first_path(config: &str) -> Option<String> {
         .find_map(|p| p.as_str().map(str::to_string))
 }
 
+/// The rows with `lo <= bucket < hi` as [`day_plan`] reads them (day rows first, then
+/// hour rows), each handed to `f` with its combination and whether it is taken off
+/// (`true`) rather than added.
+async fn read_day_plan<C: ConnectionTrait>(
+    db: &C,
+    filters: &Filters,
+    need: &Need,
+    dims: &[Dimension],
+    lo: i64,
+    hi: i64,
+    mut f: impl FnMut(Combo, Acc, &Blobs, bool),
+) -> Result<(), AppError> {
+    let (day_ranges, plus, minus) = day_plan(lo, hi);
+    // Day rows first: the hours taken off are inside them.
+    read_rows(
+        db,
+        Table::Day,
+        &day_ranges,
+        filters,
+        need,
+        dims,
+        |_, c, a, blobs| f(c, a, blobs, false),
+    )
+    .await?;
+    let mut hours = plus;
+    hours.extend(minus.iter().copied());
+    read_rows(
+        db,
+        Table::Hour,
+        &hours,
+        filters,
+        need,
+        dims,
+        |b, c, a, blobs| f(c, a, blobs, minus.iter().any(|&(l, h)| b >= l && b < h)),
+    )
+    .await
+}
+
+/// Adds a row to the slot, or takes it off.
+fn apply_row(slot: &mut Acc, acc: Acc, blobs: &Blobs, off: bool) {
+    if off {
+        unfold_row(slot, &acc, blobs);
+    } else {
+        fold_row(slot, acc, blobs);
+    }
+}
+
+/// What the tiles and the Service Hub cards read: request count, latency sum and the
+/// total-latency sketch.
+fn totals_need() -> Need {
+    Need {
+        total_us: true,
+        sketches: [true, false, false, false, false],
+        ..Default::default()
+    }
+}
+
 /// The totals of the rows with `lo <= bucket < hi`: `fine` rows only, or (with
 /// `days`) day rows and hour rows as [`day_plan`] says.
 async fn range_totals<C: ConnectionTrait>(
@@ -758,13 +815,14 @@ async fn range_totals<C: ConnectionTrait>(
     fine: Table,
     days: bool,
 ) -> Result<Acc, AppError> {
-    let need = Need {
-        total_us: true,
-        sketches: [true, false, false, false, false],
-        ..Default::default()
-    };
+    let need = totals_need();
     let mut acc = Acc::default();
-    if !days {
+    if days {
+        read_day_plan(db, filters, &need, &[], lo, hi, |_, a, blobs, off| {
+            apply_row(&mut acc, a, blobs, off)
+        })
+        .await?;
+    } else {
         read_rows(
             db,
             fine,
@@ -775,38 +833,7 @@ async fn range_totals<C: ConnectionTrait>(
             |_, _, a, blobs| fold_row(&mut acc, a, blobs),
         )
         .await?;
-        return Ok(acc);
     }
-    let (day_ranges, plus, minus) = day_plan(lo, hi);
-    // Day rows first: the hours taken off are inside them.
-    read_rows(
-        db,
-        Table::Day,
-        &day_ranges,
-        filters,
-        &need,
-        &[],
-        |_, _, a, blobs| fold_row(&mut acc, a, blobs),
-    )
-    .await?;
-    let mut hours = plus.clone();
-    hours.extend(minus.iter().copied());
-    read_rows(
-        db,
-        Table::Hour,
-        &hours,
-        filters,
-        &need,
-        &[],
-        |b, _, a, blobs| {
-            if minus.iter().any(|&(l, h)| b >= l && b < h) {
-                unfold_row(&mut acc, &a, blobs);
-            } else {
-                fold_row(&mut acc, a, blobs);
-            }
-        },
-    )
-    .await?;
     Ok(acc)
 }
 
@@ -843,8 +870,8 @@ pub async fn summary<C: ConnectionTrait>(
 }
 
 /// Totals of the last 7 days (from the hour holding `now - 7 days`) per package;
-/// packages without traffic are absent. Whole UTC days come from day rows, the hours
-/// at both ends from hour rows: one query per table.
+/// packages without traffic are absent. Read as [`day_plan`] says: whole UTC days and
+/// the larger partial day from day rows, the rest from hour rows.
 pub async fn package_totals<C: ConnectionTrait>(
     db: &C,
     packages: &[Uuid],
@@ -858,34 +885,27 @@ pub async fn package_totals<C: ConnectionTrait>(
         packages: packages.to_vec(),
         ..Default::default()
     };
-    let need = Need {
-        total_us: true,
-        sketches: [true, false, false, false, false],
-        ..Default::default()
-    };
-    let ranges = pieces(lo, now.timestamp() + 1, Table::Hour, true);
     let mut per: HashMap<Uuid, Acc> = HashMap::new();
-    for table in [Table::Hour, Table::Day] {
-        let rs: Vec<(i64, i64)> = ranges
-            .iter()
-            .filter(|r| r.0 == table)
-            .map(|r| (r.1, r.2))
-            .collect();
-        if rs.is_empty() {
-            continue;
-        }
-        let mut sel = select_rows(table, &rs, &filters);
-        let reader = Reader::columns(&mut sel, &need, &[Dimension::Package]);
-        let stmt = db.get_database_backend().build(&sel);
-        for row in db.query_all(stmt).await.map_err(db_err)? {
-            let (_, combo, acc, blobs) = reader.read(&row).map_err(db_err)?;
-            if let Some(Key::Id(id)) = combo.0 {
-                fold_row(per.entry(id).or_default(), acc, &blobs);
+    read_day_plan(
+        db,
+        &filters,
+        &totals_need(),
+        &[Dimension::Package],
+        lo,
+        now.timestamp() + 1,
+        |combo, a, blobs, off| {
+            if let (Some(Key::Id(id)), _) = combo {
+                apply_row(per.entry(id).or_default(), a, blobs, off);
             }
-        }
-    }
+        },
+    )
+    .await?;
     Ok(packages
         .iter()
-        .filter_map(|id| per.get(id).map(|a| (*id, a.totals())))
+        .filter_map(|id| {
+            per.get(id)
+                .filter(|a| a.requests > 0)
+                .map(|a| (*id, a.totals()))
+        })
         .collect())
 }
