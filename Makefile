@@ -11,7 +11,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools echarts check unit e2e seed bench-hub bench-portal bench-spec bench-proxy bench-recording bench-analytics
+.PHONY: run test tools echarts check unit bundle e2e seed bench-hub bench-portal bench-spec bench-proxy bench-recording bench-analytics
 
 ## Installs what is missing; fast when everything is present.
 tools:
@@ -79,6 +79,20 @@ unit: tools
 	cargo test -p app --features ssr
 	cargo test -p server -p migration -p portico-router
 
+## What a chart page's browser loads (goal ≤ 500 KB gzip): the release wasm and its JS
+## glue (islands: only the interactive parts are compiled to wasm) and the trimmed
+## ECharts, each gzip -9 as `make run` serves them. Fails above the goal.
+BUNDLE_GOAL_KB := 500
+bundle: tools echarts
+	cargo leptos build --release --frontend-only
+	total=0
+	for f in target/site/pkg/portico.wasm target/site/pkg/portico.js $(ECHARTS_JS); do
+		raw=$$(wc -c < "$$f"); gz=$$(gzip -9 -n -c "$$f" | wc -c); total=$$((total + gz))
+		printf '%-40s %9d bytes %8d gzip\n' "$$f" "$$raw" "$$gz"
+	done
+	echo "==> a chart page loads $$((total / 1000)) KB gzip of JS and wasm (goal ≤ $(BUNDLE_GOAL_KB) KB)"
+	if [ "$$total" -gt $$(($(BUNDLE_GOAL_KB) * 1000)) ]; then echo "==> over the goal"; exit 1; fi
+
 ## Playwright in Chromium, with JavaScript and without, against a fresh SQLite file.
 E2E_ADDR := 127.0.0.1:3917
 E2E_PROXY := 127.0.0.1:3918
@@ -103,7 +117,7 @@ e2e: tools echarts
 		exit 1
 	fi
 
-test: check unit e2e
+test: check unit bundle e2e
 
 ## 1,000 packages with 3 versions each in ./data (for the performance figures).
 seed:

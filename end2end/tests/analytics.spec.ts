@@ -152,4 +152,33 @@ test.describe("analytics dashboards", () => {
     );
     void consoleErrors;
   });
+
+  test.describe("in Berlin", () => {
+    test.use({ timezoneId: "Europe/Berlin" });
+
+    test("local time is the browser's zone, told to the server on the first visit", async ({
+      page,
+      api,
+      unique,
+      js,
+      consoleErrors,
+    }) => {
+      const pkg = await (await api.post("/api/v1/service-packages", { data: { display_name: `Berlin ${unique}` } })).json();
+      // A fresh browser opens a local-time link: the server does not know the zone yet;
+      // with JavaScript the page tells it (a cookie) and is rendered again in it.
+      await page.goto(`/service-hub/${pkg.key}?tz=local`);
+      await ready(page, js);
+      const note = page.getByTestId("zone-note");
+      if (js) {
+        await expect(note).toHaveText("Times in Europe/Berlin.");
+        const zone = page.getByRole("navigation", { name: "Time zone" });
+        await expect(zone.getByRole("link", { name: "Local" })).toHaveAttribute("aria-current", "true");
+        await zone.getByRole("link", { name: "UTC" }).click();
+        await expect(note).toHaveText("Times in UTC.");
+      } else {
+        await expect(note).toHaveText("Local time needs JavaScript: times are in UTC.");
+      }
+      void consoleErrors;
+    });
+  });
 });

@@ -1,6 +1,7 @@
-//! Analytics views shared by the dashboards and the explorer: a chart (ECharts through
-//! charming's wasm renderer, drawn after hydration) with its data table, summary tiles,
-//! the time frame selector and the UTC / local time switch, and number formatting.
+//! Analytics views shared by the dashboards and the explorer: a chart (its ECharts
+//! option built on the server with charming, drawn by the browser's ECharts in an
+//! island) with its data table, summary tiles, the time frame selector and the UTC /
+//! local time switch, and number formatting.
 //!
 //! Without JavaScript the server-rendered table is the chart; with JavaScript the chart
 //! is drawn into the figure's container once `echarts` (the trimmed build in
@@ -70,10 +71,10 @@ pub fn fmt_percent(v: Option<f64>) -> String {
     }
 }
 
-/// The label of a bucket: `14:05`, `11-29 14:00` (frames over a day) or `2026-11-29`.
-/// `local`: in the browser's zone (only in the browser; the server writes UTC).
-pub fn bucket_label(t: DateTime<Utc>, granularity: Granularity, long: bool, local: bool) -> String {
-    let (y, mo, d, h, mi) = parts(t, local);
+/// The label of a bucket: `14:05`, `11-29 14:00` (frames over a day) or `2026-11-29`,
+/// in the IANA zone `zone` (UTC when the zone is unknown; the server converts).
+pub fn bucket_label(t: DateTime<Utc>, granularity: Granularity, long: bool, zone: &str) -> String {
+    let (y, mo, d, h, mi) = parts(t, zone);
     match granularity {
         Granularity::Day => format!("{y:04}-{mo:02}-{d:02}"),
         _ if long => format!("{mo:02}-{d:02} {h:02}:{mi:02}"),
@@ -81,21 +82,38 @@ pub fn bucket_label(t: DateTime<Utc>, granularity: Granularity, long: bool, loca
     }
 }
 
-fn parts(t: DateTime<Utc>, local: bool) -> (i32, u32, u32, u32, u32) {
-    #[cfg(feature = "hydrate")]
-    if local {
-        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t.timestamp_millis() as f64));
-        return (
-            d.get_full_year() as i32,
-            d.get_month() + 1,
-            d.get_date(),
-            d.get_hours(),
-            d.get_minutes(),
-        );
-    }
-    let _ = local;
+fn parts(t: DateTime<Utc>, zone: &str) -> (i32, u32, u32, u32, u32) {
     use chrono::{Datelike, Timelike};
+    #[cfg(feature = "ssr")]
+    if let Ok(tz) = zone.parse::<chrono_tz::Tz>() {
+        let l = t.with_timezone(&tz);
+        return (l.year(), l.month(), l.day(), l.hour(), l.minute());
+    }
+    let _ = zone;
     (t.year(), t.month(), t.day(), t.hour(), t.minute())
+}
+
+/// The cookie the zone switch's island sets to the browser's IANA time zone, so that
+/// `?tz=local` pages are rendered in it by the server.
+pub const ZONE_COOKIE: &str = "portico_tz";
+
+/// The browser's zone for a `?tz=local` page, from [`ZONE_COOKIE`] (a known IANA zone
+/// only); `None` without it (no JavaScript, first visit) and outside a request.
+pub fn local_zone() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
+        cookies.split(';').find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            let v = v.replace("%2F", "/");
+            (k == ZONE_COOKIE && v.parse::<chrono_tz::Tz>().is_ok()).then_some(v)
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 /// The browser's IANA time zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`);
@@ -115,26 +133,6 @@ pub fn browser_time_zone() -> Option<String> {
     {
         None
     }
-}
-
-/// `?tz=local` asks for the browser's zone: this signal is `None` on the server and
-/// while hydrating (so both render the same page), then the browser's zone.
-pub fn use_browser_zone(wanted: Signal<bool>) -> ReadSignal<Option<String>> {
-    let (zone, set_zone) = signal(None::<String>);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let z = if wanted.get() {
-            browser_time_zone()
-        } else {
-            None
-        };
-        if zone.get_untracked() != z {
-            set_zone.set(z);
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (wanted, set_zone);
-    zone
 }
 
 /// One line of a chart or column of its table.
@@ -182,7 +180,7 @@ fn status_class(s: &Series) -> Option<String> {
     })
 }
 
-fn chart_data(result: &AnalyticsResult, kind: ChartType, local: bool) -> ChartData {
+fn chart_data(result: &AnalyticsResult, kind: ChartType) -> ChartData {
     let mut metrics: Vec<Metric> = Vec::new();
     for s in &result.series {
         if !metrics.contains(&s.metric) {
@@ -226,7 +224,7 @@ fn chart_data(result: &AnalyticsResult, kind: ChartType, local: bool) -> ChartDa
         labels: result
             .buckets
             .iter()
-            .map(|b| bucket_label(*b, result.granularity, long, local))
+            .map(|b| bucket_label(*b, result.granularity, long, &result.time_zone))
             .collect(),
         lines,
         unit: metrics.first().map(|m| m.unit()).unwrap_or(""),
@@ -256,10 +254,11 @@ fn slug(s: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-/// A chart of an analytics answer: a figure with an accessible title, the chart (drawn
-/// in the browser after hydration, resized with the window) and the same numbers as a
-/// table, which is what pages show without JavaScript. Buckets without data are left
-/// out of the table.
+/// A chart of an analytics answer: a figure with an accessible title, the chart (its
+/// ECharts option built here, on the server, with charming; drawn by the browser's
+/// ECharts in an island, resized with the window) and the same numbers as a table,
+/// which is what pages show without JavaScript. Buckets without data are left out of
+/// the table; times are in the answer's zone.
 #[component]
 pub fn AnalyticsChart(
     result: AnalyticsResult,
@@ -269,10 +268,6 @@ pub fn AnalyticsChart(
     /// `chart-{id}`, the figure's test id `chart-{id}`.
     #[prop(optional, into)]
     id: Option<String>,
-    /// Bucket labels in the browser's zone (pass `true` only in the browser, once the
-    /// zone is known; the server writes UTC).
-    #[prop(optional)]
-    local_time: bool,
     /// Shown instead of the chart when the answer holds nothing.
     #[prop(optional, into)]
     empty_text: Option<String>,
@@ -291,20 +286,29 @@ pub fn AnalyticsChart(
         }
         .into_any();
     }
-    let data = chart_data(&result, chart, local_time);
-    let zone_note = if local_time {
-        "local time".to_string()
-    } else {
-        result.time_zone.clone()
-    };
-    let table = chart_table(&data, &zone_note);
+    let data = chart_data(&result, chart);
+    let table = chart_table(&data, &result.time_zone);
+    #[cfg(feature = "ssr")]
+    let option = option::build(&data);
+    #[cfg(not(feature = "ssr"))]
+    let option = String::new();
+    view! { <ChartFigure id title option>{table}</ChartFigure> }.into_any()
+}
+
+/// The figure of a chart: its title, the "Show table" button, the drawing and (the
+/// children) the table. An island: the browser draws `option` (ECharts option JSON,
+/// with [`TEXT_COLOUR`] and [`GRID_COLOUR`] standing for the theme's colours).
+#[island]
+fn ChartFigure(id: String, title: String, option: String, children: Children) -> impl IntoView {
+    let chart_id = format!("chart-{id}");
+    let caption_id = format!("chart-{id}-title");
     let (show_table, set_show_table) = signal(false);
     let label = format!("{title}: chart (the numbers are in the table below)");
     let canvas = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
-    draw::schedule(canvas, data);
+    draw::schedule(canvas, option);
     #[cfg(not(feature = "hydrate"))]
-    let _ = data;
+    let _ = option;
     let (labelled_by, test_id) = (caption_id.clone(), chart_id.clone());
     view! {
         <figure class="chart-figure" class:show-table=move || show_table.get() aria-labelledby=labelled_by data-testid=test_id>
@@ -316,11 +320,15 @@ pub fn AnalyticsChart(
                 </button>
             </figcaption>
             <div class="chart" id=chart_id node_ref=canvas role="img" aria-label=label></div>
-            <div class="chart-table table-wrap">{table}</div>
+            <div class="chart-table table-wrap">{children()}</div>
         </figure>
     }
-    .into_any()
 }
+
+/// Stands for the theme's muted text colour in an option (the page's `--muted`).
+pub const TEXT_COLOUR: &str = "#text#";
+/// Stands for the theme's grid line colour in an option (the page's `--border`).
+pub const GRID_COLOUR: &str = "#grid#";
 
 fn chart_table(data: &ChartData, zone: &str) -> AnyView {
     if data.kind == ChartType::HorizontalBar {
@@ -383,50 +391,35 @@ fn chart_table(data: &ChartData, zone: &str) -> AnyView {
     .into_any()
 }
 
-/// Drawing in the browser: waits for `echarts` and the mounted container, builds the
-/// charming chart, draws it, resizes it with the window and disposes of it with the
-/// component.
+/// Drawing in the browser: waits for `echarts` and the mounted container, draws the
+/// option in the theme's colours, resizes it with the window and disposes of it with
+/// the island.
 #[cfg(feature = "hydrate")]
 mod draw {
     use std::cell::RefCell;
     use std::rc::Rc;
     use std::time::Duration;
 
-    use charming::component::{Axis, Grid, Legend, LegendType};
-    use charming::element::{
-        AxisLabel, AxisType, Formatter, LineStyle, SplitLine, TextStyle, Tooltip, Trigger,
-    };
-    use charming::series::{Bar, Line as LineSeries};
-    use charming::{Chart, Echarts, WasmRenderer};
     use leptos::prelude::*;
     use send_wrapper::SendWrapper;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
 
-    use super::ChartData;
-    use crate::model::ChartType;
+    use super::{GRID_COLOUR, TEXT_COLOUR};
 
     #[wasm_bindgen]
     extern "C" {
+        /// An ECharts instance.
+        #[derive(Clone)]
+        type Echarts;
+        #[wasm_bindgen(method, js_name = setOption)]
+        fn set_option(this: &Echarts, option: &JsValue);
+        #[wasm_bindgen(method)]
+        fn resize(this: &Echarts);
         #[wasm_bindgen(js_namespace = echarts, js_name = init)]
         fn echarts_init(el: &web_sys::Element, theme: JsValue, opts: JsValue) -> Echarts;
         #[wasm_bindgen(js_namespace = echarts, js_name = dispose)]
         fn echarts_dispose(chart: &Echarts);
-    }
-
-    /// Colours that read on the light and the dark surface alike.
-    const PALETTE: [&str; 8] = [
-        "#3b82f6", "#8b5cf6", "#14b8a6", "#f59e0b", "#ec4899", "#64748b", "#22c55e", "#ef4444",
-    ];
-
-    fn class_colour(class: &str) -> &'static str {
-        match class {
-            "2xx" => "#22a05a",
-            "3xx" => "#3b82f6",
-            "4xx" => "#f59e0b",
-            "5xx" => "#e5484d",
-            _ => "#64748b",
-        }
     }
 
     struct Drawn {
@@ -434,12 +427,12 @@ mod draw {
         resize: Option<WindowListenerHandle>,
     }
 
-    /// (the component is gone, what was drawn)
+    /// (the island is gone, what was drawn)
     type Slot = Rc<RefCell<(bool, Option<Drawn>)>>;
 
-    /// Draws once the component's container is mounted (an effect) and `echarts` is
+    /// Draws once the island's container is mounted (an effect) and `echarts` is
     /// defined.
-    pub fn schedule(canvas: NodeRef<leptos::html::Div>, data: ChartData) {
+    pub fn schedule(canvas: NodeRef<leptos::html::Div>, option: String) {
         let slot: Slot = Rc::new(RefCell::new((false, None)));
         let cleanup = SendWrapper::new(slot.clone());
         on_cleanup(move || {
@@ -454,7 +447,7 @@ mod draw {
         });
         Effect::new(move |_| {
             if let Some(el) = canvas.get() {
-                attempt(el.into(), data.clone(), slot.clone(), 0);
+                attempt(el.into(), option.clone(), slot.clone(), 0);
             }
         });
     }
@@ -465,29 +458,31 @@ mod draw {
             .unwrap_or(false)
     }
 
-    fn attempt(el: web_sys::Element, data: ChartData, slot: Slot, tries: u32) {
+    fn attempt(el: web_sys::Element, option: String, slot: Slot, tries: u32) {
         if slot.borrow().0 || slot.borrow().1.is_some() {
             return;
         }
-        // The script is deferred (or was just added on a client-side navigation), and a
-        // new view is mounted a moment after its effects are queued.
+        // The script is deferred: it may run after the islands hydrate.
         if !echarts_ready() || !el.is_connected() {
             if tries < 300 {
                 set_timeout(
-                    move || attempt(el, data, slot, tries + 1),
+                    move || attempt(el, option, slot, tries + 1),
                     Duration::from_millis(50),
                 );
             }
             return;
         }
         let (text, grid) = theme_colours(&el);
-        let chart = build(&data, &text, &grid);
+        let json = option
+            .replace(TEXT_COLOUR, &text)
+            .replace(GRID_COLOUR, &grid);
+        let Ok(parsed) = js_sys::JSON::parse(&json) else {
+            return;
+        };
         let drawn = echarts_init(&el, JsValue::NULL, JsValue::UNDEFINED);
-        WasmRenderer::update(&drawn, &chart);
-        let handle: Echarts = JsValue::clone(&drawn).unchecked_into();
-        let resize = window_event_listener(leptos::ev::resize, move |_| {
-            handle.resize(JsValue::UNDEFINED);
-        });
+        drawn.set_option(&parsed);
+        let handle = drawn.clone();
+        let resize = window_event_listener(leptos::ev::resize, move |_| handle.resize());
         slot.borrow_mut().1 = Some(Drawn {
             chart: drawn,
             resize: Some(resize),
@@ -509,8 +504,42 @@ mod draw {
         };
         (get("--muted", "#5a6472"), get("--border", "#d9dde3"))
     }
+}
 
-    fn build(data: &ChartData, text: &str, grid_colour: &str) -> Chart {
+/// The ECharts option of a chart, built with charming on the server.
+#[cfg(feature = "ssr")]
+mod option {
+    use charming::component::{Axis, Grid, Legend, LegendType};
+    use charming::element::{
+        AxisLabel, AxisType, Formatter, LineStyle, SplitLine, TextStyle, Tooltip, Trigger,
+    };
+    use charming::series::{Bar, Line as LineSeries};
+    use charming::Chart;
+
+    use super::{ChartData, GRID_COLOUR, TEXT_COLOUR};
+    use crate::model::ChartType;
+
+    /// Colours that read on the light and the dark surface alike.
+    const PALETTE: [&str; 8] = [
+        "#3b82f6", "#8b5cf6", "#14b8a6", "#f59e0b", "#ec4899", "#64748b", "#22c55e", "#ef4444",
+    ];
+
+    fn class_colour(class: &str) -> &'static str {
+        match class {
+            "2xx" => "#22a05a",
+            "3xx" => "#3b82f6",
+            "4xx" => "#f59e0b",
+            "5xx" => "#e5484d",
+            _ => "#64748b",
+        }
+    }
+
+    /// The option as JSON, the theme's colours as placeholders.
+    pub fn build(data: &ChartData) -> String {
+        chart(data, TEXT_COLOUR, GRID_COLOUR).to_string()
+    }
+
+    fn chart(data: &ChartData, text: &str, grid_colour: &str) -> Chart {
         let label = || AxisLabel::new().color(text);
         // Values with their unit where it is short ("12 ms", "5 %"); counts bare.
         let suffix = match data.unit {
@@ -736,14 +765,15 @@ pub fn FrameSelector(
     }
 }
 
-/// UTC or local time: links to `?tz=local` and back; says when local time cannot be
-/// had (without JavaScript the server knows no zone, and shows UTC).
+/// UTC or local time: links to `?tz=local` and back; says which zone the times are in,
+/// and when local time cannot be had (without JavaScript the server knows no zone, and
+/// shows UTC).
 #[component]
 pub fn ZoneSwitch(
     #[prop(into)] path: String,
     #[prop(into)] anchor: String,
     local: bool,
-    /// The browser's zone once known.
+    /// The browser's zone the page was rendered in ([`local_zone`]).
     zone: Option<String>,
     keep: Vec<(&'static str, Option<String>)>,
 ) -> impl IntoView {
@@ -753,11 +783,12 @@ pub fn ZoneSwitch(
         format!("{}#{anchor}", crate::pages::with_query(&path, &pairs))
     };
     let (utc_href, local_href) = (link(None), link(Some("local")));
-    let note = match (local, zone) {
+    let note = match (local, &zone) {
         (true, Some(z)) => format!("Times in {z}."),
         (true, None) => "Local time needs JavaScript: times are in UTC.".to_string(),
         (false, _) => "Times in UTC.".to_string(),
     };
+    let rendered = if local { zone } else { None };
     view! {
         <div class="zone-switch">
             <nav class="segmented" aria-label="Time zone">
@@ -765,8 +796,46 @@ pub fn ZoneSwitch(
                 <a href=local_href aria-current=local.then_some("true")>"Local"</a>
             </nav>
             <span class="muted small" data-testid="zone-note">{note}</span>
+            <ZoneCookie local rendered/>
         </div>
     }
+}
+
+/// Tells the server the browser's zone: sets [`ZONE_COOKIE`] once hydrated, and
+/// reloads a local-time page that was rendered in another zone (once: only when the
+/// cookie was not already this zone).
+#[island]
+fn ZoneCookie(local: bool, rendered: Option<String>) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let Some(zone) = browser_time_zone() else {
+            return;
+        };
+        let Some(doc) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+        else {
+            return;
+        };
+        let value = zone.replace('/', "%2F");
+        let had = doc.cookie().unwrap_or_default();
+        let known = had
+            .split(';')
+            .any(|c| c.trim() == format!("{ZONE_COOKIE}={value}"));
+        if !known {
+            let _ = doc.set_cookie(&format!(
+                "{ZONE_COOKIE}={value}; path=/; max-age=31536000; SameSite=Lax"
+            ));
+            if local && rendered.as_deref() != Some(zone.as_str()) {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (local, rendered);
 }
 
 /// A Service Hub card's traffic line: last 7 days, or "No traffic yet".
@@ -812,11 +881,76 @@ mod tests {
     #[test]
     fn bucket_labels() {
         let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        assert_eq!(bucket_label(t, Granularity::Hour, false, false), "08:00");
+        assert_eq!(bucket_label(t, Granularity::Hour, false, "UTC"), "08:00");
         assert_eq!(
-            bucket_label(t, Granularity::Hour, true, false),
+            bucket_label(t, Granularity::Hour, true, "UTC"),
             "01-15 08:00"
         );
-        assert_eq!(bucket_label(t, Granularity::Day, true, false), "2027-01-15");
+        assert_eq!(bucket_label(t, Granularity::Day, true, "UTC"), "2027-01-15");
+        // In the answer's zone (Berlin is UTC+1 in January); an unknown zone is UTC.
+        assert_eq!(
+            bucket_label(t, Granularity::Hour, true, "Europe/Berlin"),
+            "01-15 09:00"
+        );
+        assert_eq!(
+            bucket_label(t, Granularity::Hour, false, "Nowhere/Else"),
+            "08:00"
+        );
+    }
+
+    fn line(name: &str, class: Option<&str>, values: Vec<Option<f64>>) -> Line {
+        Line {
+            name: name.into(),
+            metric: Metric::RequestCount,
+            class: class.map(str::to_string),
+            total: Some(values.iter().flatten().sum()),
+            values,
+        }
+    }
+
+    /// The option the browser draws: one series per line, stacked bars stacked,
+    /// status classes in their colours, the theme's colours left for the browser.
+    #[test]
+    fn options_are_built_on_the_server() {
+        let data = ChartData {
+            kind: ChartType::StackedBar,
+            labels: vec!["14:00".into(), "15:00".into()],
+            lines: vec![
+                line("2xx", Some("2xx"), vec![Some(12.0), None]),
+                line("4xx", Some("4xx"), vec![Some(3.0), Some(1.0)]),
+            ],
+            unit: "requests",
+        };
+        let option: serde_json::Value =
+            serde_json::from_str(&option::build(&data)).expect("the option is JSON");
+        let series = option["series"].as_array().expect("series");
+        assert_eq!(series.len(), 2);
+        assert!(series
+            .iter()
+            .all(|s| s["type"] == "bar" && s["stack"] == "total"));
+        assert_eq!(series[0]["name"], "2xx");
+        assert_eq!(series[1]["data"], serde_json::json!([3.0, 1.0]));
+        assert_eq!(series[0]["data"][1], serde_json::Value::Null);
+        assert_eq!(option["color"], serde_json::json!(["#22a05a", "#f59e0b"]));
+        assert_eq!(
+            option["xAxis"]["data"],
+            serde_json::json!(["14:00", "15:00"])
+        );
+        assert_eq!(option["xAxis"]["axisLabel"]["color"], TEXT_COLOUR);
+        assert_eq!(
+            option["yAxis"]["splitLine"]["lineStyle"]["color"],
+            GRID_COLOUR
+        );
+        assert_eq!(option["legend"]["show"], true);
+
+        let bars = ChartData {
+            kind: ChartType::HorizontalBar,
+            ..data.clone()
+        };
+        let option: serde_json::Value =
+            serde_json::from_str(&option::build(&bars)).expect("the option is JSON");
+        // Totals per series, the first on top.
+        assert_eq!(option["yAxis"]["data"], serde_json::json!(["4xx", "2xx"]));
+        assert_eq!(option["series"][0]["data"], serde_json::json!([4.0, 12.0]));
     }
 }

@@ -3,16 +3,104 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::validate::FieldError;
 
-/// A rule the browser runs as the user types (the server runs it again).
-pub type Check = fn(&str) -> Result<(), FieldError>;
-
-/// Label text as the forms take it: `key:value, key:value`.
-pub fn check_labels(text: &str) -> Result<(), FieldError> {
-    crate::model::validate::parse_labels("labels", text).map(|_| ())
+/// A rule the browser runs as the user types (the server runs it again). An enum,
+/// not a function, because the field's input is an island: its props travel in the
+/// page as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Check {
+    /// `key:value, key:value`.
+    Labels,
+    Description,
+    /// A display name (service package, runtime group), for the field `field`.
+    DisplayName(DisplayNameField),
+    VersionName,
+    Email,
+    Password,
+    UpstreamUrl,
+    Retries,
+    ConnectTimeout,
+    ReadTimeout,
+    WriteTimeout,
+    ProxyListen,
+    TokenName,
+    ReportName,
+    ReportDescription,
 }
 
-pub fn check_description(text: &str) -> Result<(), FieldError> {
-    crate::model::validate::description("description", text)
+/// Which form's name field a [`Check::DisplayName`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DisplayNameField {
+    /// A service package's `display_name`.
+    Package,
+    /// A runtime group's `name`.
+    Group,
+}
+
+impl Check {
+    /// The rule's verdict on `text`.
+    pub fn run(self, text: &str) -> Result<(), FieldError> {
+        use crate::model::{analytics::REPORT_TEXT_MAX, auth, gateway, validate};
+        let too_long = |field: &str, what: &str, text: &str| {
+            if text.chars().count() > REPORT_TEXT_MAX {
+                Err(FieldError::new(
+                    field,
+                    format!("{what} is at most {REPORT_TEXT_MAX} characters."),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Check::Labels => validate::parse_labels("labels", text).map(|_| ()),
+            Check::Description => validate::description("description", text),
+            Check::DisplayName(DisplayNameField::Package) => {
+                validate::display_name("display_name", text)
+            }
+            Check::DisplayName(DisplayNameField::Group) => validate::display_name("name", text),
+            Check::VersionName => validate::version_name("name", text),
+            Check::Email => auth::normalize_email("email", text)
+                .map(|_| ())
+                .map_err(|e| FieldError::new("email", e.message())),
+            Check::Password => auth::check_password("password", text)
+                .map_err(|e| FieldError::new("password", e.message())),
+            Check::UpstreamUrl => crate::model::ImplementationInput {
+                url: Some(text.to_string()),
+                ..Default::default()
+            }
+            .validate()
+            .map(|_| ()),
+            Check::Retries => check_number("retries", text),
+            Check::ConnectTimeout => check_number("connect_timeout", text),
+            Check::ReadTimeout => check_number("read_timeout", text),
+            Check::WriteTimeout => check_number("write_timeout", text),
+            Check::ProxyListen => gateway::proxy_listen("proxy_listen", text).map(|_| ()),
+            Check::TokenName => gateway::token_name("name", text),
+            Check::ReportName => {
+                if text.trim().is_empty() {
+                    Err(FieldError::new("name", "Give the report a name."))
+                } else {
+                    too_long("name", "A report name", text.trim())
+                }
+            }
+            Check::ReportDescription => too_long("description", "A description", text),
+        }
+    }
+}
+
+/// One number of the implementation form, checked alone.
+fn check_number(field: &'static str, s: &str) -> Result<(), FieldError> {
+    let get = |f: &str| if f == field { s } else { "" };
+    crate::api::implementation_input(
+        "http://upstream",
+        get("retries"),
+        get("connect_timeout"),
+        get("read_timeout"),
+        get("write_timeout"),
+        true,
+    )
+    .map_err(|e| FieldError::new(field, e.message()))?
+    .validate()
+    .map(|_| ())
 }
 
 /// The error of the last submission of a form, if any.
@@ -28,7 +116,8 @@ where
 }
 
 /// A labelled text input (or textarea) that shows its rule as the user types and
-/// the server's answer after a submission.
+/// the server's answer after a submission. The label and hint are plain HTML; the
+/// input and its message are an island when the field has a rule.
 #[component]
 pub fn TextField(
     #[prop(into)] label: String,
@@ -49,75 +138,101 @@ pub fn TextField(
     error: FormError,
 ) -> impl IntoView {
     let input_type = input_type.unwrap_or("text");
-    let autocomplete = autocomplete.unwrap_or("off");
     let id = format!("{id_prefix}{name}");
     let hint_id = format!("{id}-hint");
-    let err_id = format!("{id}-error");
-    let local = RwSignal::new(None::<String>);
     // After a rejected post without JavaScript, show what the user typed.
     let value = if input_type == "password" {
         String::new()
     } else {
         submitted_value(name).unwrap_or(value)
     };
-    let shown = Signal::derive(move || {
-        local.get().or_else(|| {
-            error
-                .get()
-                .filter(|e| e.field() == Some(name))
-                .map(|e| e.message().to_string())
-        })
-    });
-    let on_input = move |ev: leptos::ev::Event| {
-        if let Some(check) = check {
-            let text = event_target_value(&ev);
-            local.set(check(&text).err().map(|e| e.message));
-        }
-    };
     let has_hint = !hint.is_empty();
-    let described = if has_hint {
-        format!("{hint_id} {err_id}")
-    } else {
-        err_id.clone()
+    let input = FieldInput {
+        id: id.clone(),
+        name: name.to_string(),
+        value,
+        multiline,
+        input_type: input_type.to_string(),
+        required,
+        placeholder,
+        autocomplete: autocomplete.unwrap_or("off").to_string(),
+        hint_id: has_hint.then(|| hint_id.clone()),
+        server_message: error
+            .get_untracked()
+            .filter(|e| e.field() == Some(name))
+            .map(|e| e.message().to_string()),
     };
-    let input = if multiline {
-        view! {
-            <textarea
-                id=id.clone()
-                name=name
-                rows="4"
-                placeholder=placeholder
-                aria-describedby=described
-                aria-invalid=move || shown.get().is_some().to_string()
-                on:input=on_input
-            >{value}</textarea>
-        }
-        .into_any()
-    } else {
-        view! {
-            <input
-                id=id.clone()
-                name=name
-                type=input_type
-                value=value
-                required=required
-                placeholder=placeholder
-                autocomplete=autocomplete
-                aria-describedby=described
-                aria-invalid=move || shown.get().is_some().to_string()
-                on:input=on_input
-            />
-        }
-        .into_any()
+    let control = match check {
+        Some(check) => view! { <CheckedInput input check/> }.into_any(),
+        None => input.view(None).into_any(),
     };
     view! {
         <div class="field">
             <label for=id>{label}{required.then_some(view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
-            {input}
+            {control}
             {has_hint.then(|| view! { <p class="hint" id=hint_id.clone()>{hint.clone()}</p> })}
-            <p class="field-error" id=err_id role="status">{move || shown.get()}</p>
         </div>
     }
+}
+
+/// What a [`TextField`]'s input is made of.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FieldInput {
+    id: String,
+    name: String,
+    value: String,
+    multiline: bool,
+    input_type: String,
+    required: bool,
+    placeholder: String,
+    autocomplete: String,
+    hint_id: Option<String>,
+    /// The server's message about this field after a rejected submission.
+    server_message: Option<String>,
+}
+
+impl FieldInput {
+    /// The input and its message line; `check` runs on every keystroke.
+    fn view(self, check: Option<Check>) -> impl IntoView {
+        let err_id = format!("{}-error", self.id);
+        let described = match &self.hint_id {
+            Some(h) => format!("{h} {err_id}"),
+            None => err_id.clone(),
+        };
+        let shown = RwSignal::new(self.server_message);
+        let on_input = move |ev: leptos::ev::Event| {
+            if let Some(check) = check {
+                shown.set(check.run(&event_target_value(&ev)).err().map(|e| e.message));
+            }
+        };
+        let invalid = move || shown.get().is_some().to_string();
+        let input = if self.multiline {
+            view! {
+                <textarea id=self.id name=self.name rows="4" placeholder=self.placeholder
+                    aria-describedby=described aria-invalid=invalid on:input=on_input
+                >{self.value}</textarea>
+            }
+            .into_any()
+        } else {
+            view! {
+                <input id=self.id name=self.name type=self.input_type value=self.value
+                    required=self.required placeholder=self.placeholder
+                    autocomplete=self.autocomplete aria-describedby=described
+                    aria-invalid=invalid on:input=on_input/>
+            }
+            .into_any()
+        };
+        view! {
+            {input}
+            <p class="field-error" id=err_id role="status">{move || shown.get()}</p>
+        }
+    }
+}
+
+/// A field's input with its rule run as the user types (hydrated in the browser).
+#[island]
+fn CheckedInput(input: FieldInput, check: Check) -> impl IntoView {
+    input.view(Some(check))
 }
 
 /// A field of the form that was last rejected without JavaScript: the server sends the
@@ -166,6 +281,73 @@ fn form_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{Check, DisplayNameField};
+
+    /// Each rule refuses a bad value on the field its form posts, and takes a good one.
+    #[test]
+    fn checks_name_their_fields() {
+        let cases = [
+            (Check::Labels, "kong-x:y", "labels", "team:payments"),
+            (
+                Check::Description,
+                &"d".repeat(10_001),
+                "description",
+                "Orders",
+            ),
+            (
+                Check::DisplayName(DisplayNameField::Package),
+                "bad/name",
+                "display_name",
+                "Orders",
+            ),
+            (
+                Check::DisplayName(DisplayNameField::Group),
+                "bad/name",
+                "name",
+                "default",
+            ),
+            (Check::VersionName, "", "name", "v1"),
+            (Check::Email, "nobody", "email", "a@example.com"),
+            (
+                Check::Password,
+                "short",
+                "password",
+                "a long enough passphrase",
+            ),
+            (
+                Check::UpstreamUrl,
+                "ftp://nope",
+                "url",
+                "http://127.0.0.1:8080",
+            ),
+            (Check::Retries, "soon", "retries", "5"),
+            (Check::ConnectTimeout, "soon", "connect_timeout", "60000"),
+            (Check::ReadTimeout, "-1", "read_timeout", "60000"),
+            (Check::WriteTimeout, "x", "write_timeout", "60000"),
+            (
+                Check::ProxyListen,
+                "nowhere",
+                "proxy_listen",
+                "127.0.0.1:8000",
+            ),
+            (Check::TokenName, "", "name", "ci"),
+            (Check::ReportName, " ", "name", "Errors by route"),
+            (
+                Check::ReportDescription,
+                &"d".repeat(256),
+                "description",
+                "",
+            ),
+        ];
+        for (check, bad, field, good) in cases {
+            let e = check
+                .run(bad)
+                .expect_err(&format!("{check:?} refuses {bad:?}"));
+            assert_eq!(e.field, field, "{check:?}");
+            assert_eq!(check.run(good), Ok(()), "{check:?} takes {good:?}");
+        }
+    }
+
     #[test]
     fn form_components_decode() {
         assert_eq!(super::form_decode("a+b%3Ac%2C%20d"), "a b:c, d");

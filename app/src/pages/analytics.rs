@@ -2,13 +2,13 @@
 //!
 //! The explorer is a GET form: the URL carries the whole report definition, so a
 //! report is a shareable link and the page works without JavaScript. With JavaScript
-//! the form is checked as the user changes it (`AnalyticsQuery::validate`, the rules
-//! the server runs), runs without a page load, and can read the custom range in the
-//! browser's time zone.
+//! (the form is an island) it is checked as the user changes it
+//! (`AnalyticsQuery::validate`, the rules the server runs) and can read the custom
+//! range in the browser's time zone.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::gateway::successes;
 use crate::api::*;
@@ -339,7 +339,9 @@ impl FormState {
     }
 }
 
-#[component]
+/// The report definition form: an island (the browser checks it as the user changes
+/// it and runs it by loading the report's URL).
+#[island]
 fn ExplorerFormView(
     form: ExplorerForm,
     options: ExplorerOptions,
@@ -364,16 +366,18 @@ fn ExplorerFormView(
         hydrated.set(true);
         state.follow_zone();
     });
-    let navigate = use_navigate();
     let action = path.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match state.definition() {
             Ok((query, chart)) => {
-                navigate(
-                    &ExplorerForm::from_query(&query, chart).url(&path),
-                    Default::default(),
-                );
+                let url = ExplorerForm::from_query(&query, chart).url(&path);
+                #[cfg(feature = "hydrate")]
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().set_href(&url);
+                }
+                #[cfg(not(feature = "hydrate"))]
+                let _ = url;
             }
             Err(_) => state.touched.set(true),
         }
@@ -614,11 +618,7 @@ fn ResultView(result: AnalyticsResult, query: AnalyticsQuery, chart: ChartType) 
         .map(|m| m.label())
         .collect::<Vec<_>>()
         .join(" · ");
-    let zone_note = if result.time_zone == "UTC" {
-        "times in UTC".to_string()
-    } else {
-        format!("buckets follow {}, times shown in UTC", result.time_zone)
-    };
+    let zone_note = format!("times in {}", result.time_zone);
     let summary = format!(
         "{} to {} · {} buckets of {} · {}",
         when(&result.start),
@@ -654,11 +654,12 @@ fn SeriesTable(result: AnalyticsResult, query: AnalyticsQuery) -> impl IntoView 
     let then = query.then_by;
     let long = (result.end - result.start).num_hours() >= 24;
     let granularity = result.granularity;
+    let zone = result.time_zone.clone();
     let heads = result
         .buckets
         .iter()
         .map(|b| {
-            let text = bucket_label(*b, granularity, long, false);
+            let text = bucket_label(*b, granularity, long, &zone);
             let iso = b.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             view! { <th scope="col" class="num"><time datetime=iso>{text}</time></th> }
         })
@@ -734,8 +735,8 @@ fn SaveCards(
                     <input type="hidden" name="id" value=r.id.to_string()/>
                     <input type="hidden" name="definition" value=definition/>
                     <div class="ax-save-grid">
-                        <TextField label="Name" name="name" value=r.name.clone() required=true check=check_report_name error=update_error id_prefix="edit-"/>
-                        <TextField label="Description" name="description" value=r.description.clone() check=check_report_description error=update_error id_prefix="edit-"/>
+                        <TextField label="Name" name="name" value=r.name.clone() required=true check=Check::ReportName error=update_error id_prefix="edit-"/>
+                        <TextField label="Description" name="description" value=r.description.clone() check=Check::ReportDescription error=update_error id_prefix="edit-"/>
                         <ChartSelect id="edit-chart" chart/>
                     </div>
                     <FormAlert error=update_error fields=&["name", "description"]/>
@@ -749,8 +750,8 @@ fn SaveCards(
         <ActionForm action=create>
             <input type="hidden" name="definition" value=definition/>
             <div class="ax-save-grid">
-                <TextField label="Report name" name="name" required=true check=check_report_name error=create_error id_prefix="save-"/>
-                <TextField label="Description" name="description" check=check_report_description error=create_error id_prefix="save-"
+                <TextField label="Report name" name="name" required=true check=Check::ReportName error=create_error id_prefix="save-"/>
+                <TextField label="Description" name="description" check=Check::ReportDescription error=create_error id_prefix="save-"
                     hint="Up to 255 characters."/>
                 <ChartSelect id="save-chart" chart/>
             </div>
@@ -776,37 +777,6 @@ fn SaveCards(
                 }.into_any()
             }}
         </section>
-    }
-}
-
-fn check_report_name(text: &str) -> Result<(), validate::FieldError> {
-    let t = text.trim();
-    if t.is_empty() {
-        Err(validate::FieldError::new("name", "Give the report a name."))
-    } else if t.chars().count() > analytics::REPORT_TEXT_MAX {
-        Err(validate::FieldError::new(
-            "name",
-            format!(
-                "A report name is at most {} characters.",
-                analytics::REPORT_TEXT_MAX
-            ),
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-fn check_report_description(text: &str) -> Result<(), validate::FieldError> {
-    if text.chars().count() > analytics::REPORT_TEXT_MAX {
-        Err(validate::FieldError::new(
-            "description",
-            format!(
-                "A description is at most {} characters.",
-                analytics::REPORT_TEXT_MAX
-            ),
-        ))
-    } else {
-        Ok(())
     }
 }
 

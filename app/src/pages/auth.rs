@@ -10,17 +10,6 @@ use crate::api::{Login, Setup};
 use crate::components::*;
 use crate::model::auth::PASSWORD_MIN;
 
-fn check_password(s: &str) -> Result<(), crate::model::validate::FieldError> {
-    crate::model::auth::check_password("password", s)
-        .map_err(|e| crate::model::validate::FieldError::new("password", e.message()))
-}
-
-fn check_email(s: &str) -> Result<(), crate::model::validate::FieldError> {
-    crate::model::auth::normalize_email("email", s)
-        .map(|_| ())
-        .map_err(|e| crate::model::validate::FieldError::new("email", e.message()))
-}
-
 /// `/login`
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -61,8 +50,8 @@ pub fn SetupPage() -> impl IntoView {
             <h1 id="setup-title">"Welcome to Portico"</h1>
             <p class="lead">"Create the first admin account. This screen closes as soon as one exists."</p>
             <form method="post" action=Setup::url()>
-                <TextField label="Email" name="email" input_type="email" autocomplete="username" required=true check=check_email error=error/>
-                <TextField label="Password" name="password" input_type="password" autocomplete="new-password" required=true check=check_password error=error
+                <TextField label="Email" name="email" input_type="email" autocomplete="username" required=true check=Check::Email error=error/>
+                <TextField label="Password" name="password" input_type="password" autocomplete="new-password" required=true check=Check::Password error=error
                     hint=format!("At least {PASSWORD_MIN} characters.")/>
                 <TextField label="Repeat the password" name="password_confirm" input_type="password" autocomplete="new-password" required=true error=error/>
                 <FormAlert error=error fields=&["email", "password", "password_confirm"]/>

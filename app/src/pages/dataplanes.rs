@@ -5,28 +5,18 @@ use leptos::prelude::*;
 
 use crate::api::*;
 use crate::components::*;
-use crate::model::gateway::{proxy_listen, token_name};
-use crate::model::validate::FieldError;
 use crate::model::*;
 
 use super::gateway::{successes, CopyButton};
-
-fn check_proxy_listen_field(s: &str) -> Result<(), FieldError> {
-    proxy_listen("proxy_listen", s).map(|_| ())
-}
 
 /// The proxy listen address field of the runtime group form.
 #[component]
 pub fn ProxyListenField(value: String, error: FormError) -> impl IntoView {
     view! {
-        <TextField label="Proxy listen address" name="proxy_listen" value=value check=check_proxy_listen_field error=error
+        <TextField label="Proxy listen address" name="proxy_listen" value=value check=Check::ProxyListen error=error
             placeholder="127.0.0.1:8000"
             hint="IP:port where portico serve runs this group's data plane, e.g. 127.0.0.1:8000; empty for none."/>
     }
-}
-
-fn check_token_name(s: &str) -> Result<(), FieldError> {
-    token_name("name", s)
 }
 
 /// A word as a shell argument: quoted when it holds anything but safe characters.
@@ -132,7 +122,7 @@ pub fn DataPlanesSection(group: RuntimeGroup) -> impl IntoView {
                                 <For each=move || [created.get()] key=|n| *n let:_n>
                                     <ActionForm action=create attr:class="gw-token-form">
                                         <input type="hidden" name="group" value=gid.get_value()/>
-                                        <TextField label="Token name" name="name" required=true check=check_token_name error=create_error
+                                        <TextField label="Token name" name="name" required=true check=Check::TokenName error=create_error
                                             placeholder="edge-eu-1" id_prefix="dp-token-"/>
                                         <button type="submit" class="button primary">"Create token"</button>
                                     </ActionForm>

@@ -63,30 +63,10 @@ fn DocFields(
         })
         .unwrap_or_default();
     let d = depths(&pages);
-    let preview = RwSignal::new(preview_html);
-    let seq = StoredValue::new(0u64);
-    // Renders on the server (the same renderer as the saved page) 300 ms after typing stops.
-    let on_input = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev);
-        let n = seq.get_value() + 1;
-        seq.set_value(n);
-        set_timeout(
-            move || {
-                // The form may be gone by now (saved, navigated away): then do nothing.
-                if seq.try_get_value() != Some(n) {
-                    return;
-                }
-                leptos::task::spawn_local(async move {
-                    if let Ok(html) = preview_markdown(text).await {
-                        if seq.try_get_value() == Some(n) {
-                            preview.try_set(html);
-                        }
-                    }
-                });
-            },
-            std::time::Duration::from_millis(300),
-        );
-    };
+    let content_error = error
+        .get_untracked()
+        .filter(|e| e.field() == Some("content"))
+        .map(|e| e.message().to_string());
     view! {
         <TextField label="Title" name="title" value=title required=true error=error/>
         <TextField label="Slug" name="slug" value=slug error=error
@@ -103,12 +83,45 @@ fn DocFields(
             <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("parent_id")).map(|e| e.message().to_string())}</p>
         </div>
         <label class="check"><input type="checkbox" name="published" checked=published/>" Published (shown in the Dev Portal when the package is)"</label>
+        <MarkdownEditor content preview_html error=content_error/>
+        <FormAlert error=error fields=&["title", "slug", "parent_id", "content"]/>
+    }
+}
+
+/// The Markdown content and its preview, rendered on the server (the same renderer as
+/// the saved page) 300 ms after typing stops: an island.
+#[island]
+fn MarkdownEditor(content: String, preview_html: String, error: Option<String>) -> impl IntoView {
+    let preview = RwSignal::new(preview_html);
+    let seq = StoredValue::new(0u64);
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        let n = seq.get_value() + 1;
+        seq.set_value(n);
+        set_timeout(
+            move || {
+                // The form may be gone by now: then do nothing.
+                if seq.try_get_value() != Some(n) {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(html) = preview_markdown(text).await {
+                        if seq.try_get_value() == Some(n) {
+                            preview.try_set(html);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_millis(300),
+        );
+    };
+    view! {
         <div class="editor-split">
             <div class="field">
                 <label for="doc-content">"Content (Markdown)"</label>
                 <textarea id="doc-content" name="content" rows="18" class="markdown-input" on:input=on_input>{content}</textarea>
                 <p class="hint">"GitHub-flavoured Markdown: tables, task lists, ~~strikethrough~~, footnotes, autolinks, highlighted code blocks. Raw HTML is shown as text."</p>
-                <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("content")).map(|e| e.message().to_string())}</p>
+                <p class="field-error" role="status">{error}</p>
             </div>
             <div class="field">
                 <span class="preview-label" id="doc-preview-label">"Preview"</span>
@@ -116,7 +129,6 @@ fn DocFields(
                 <p class="hint">"Updates as you type (with JavaScript); without it, save to see the page."</p>
             </div>
         </div>
-        <FormAlert error=error fields=&["title", "slug", "parent_id", "content"]/>
     }
 }
 

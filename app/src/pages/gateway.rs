@@ -9,7 +9,6 @@ use leptos_router::hooks::use_query_map;
 use crate::api::*;
 use crate::components::*;
 use crate::error::AppError;
-use crate::model::validate::FieldError;
 use crate::model::*;
 
 use super::route_form::RouteFormCard;
@@ -40,8 +39,8 @@ pub(crate) fn field_message(error: Option<AppError>, field: &str) -> Option<Stri
 }
 
 /// A copy button for the text of the element `target` (shown only once the page runs
-/// JavaScript; without it the text is plain, selectable text).
-#[component]
+/// JavaScript; without it the text is plain, selectable text). An island.
+#[island]
 pub fn CopyButton(
     /// The text to copy.
     text: String,
@@ -139,44 +138,6 @@ mod clipboard {
             }
         }
     }
-}
-
-fn check_upstream_url(s: &str) -> Result<(), FieldError> {
-    ImplementationInput {
-        url: Some(s.to_string()),
-        ..Default::default()
-    }
-    .validate()
-    .map(|_| ())
-}
-
-/// One number of the implementation form, checked alone.
-fn check_number(field: &'static str, s: &str) -> Result<(), FieldError> {
-    let get = |f: &str| if f == field { s } else { "" };
-    implementation_input(
-        "http://upstream",
-        get("retries"),
-        get("connect_timeout"),
-        get("read_timeout"),
-        get("write_timeout"),
-        true,
-    )
-    .map_err(|e| FieldError::new(field, e.message()))?
-    .validate()
-    .map(|_| ())
-}
-
-fn check_retries(s: &str) -> Result<(), FieldError> {
-    check_number("retries", s)
-}
-fn check_connect_timeout(s: &str) -> Result<(), FieldError> {
-    check_number("connect_timeout", s)
-}
-fn check_read_timeout(s: &str) -> Result<(), FieldError> {
-    check_number("read_timeout", s)
-}
-fn check_write_timeout(s: &str) -> Result<(), FieldError> {
-    check_number("write_timeout", s)
 }
 
 /// The "Gateway" and "Routes" cards of a version's dashboard (`#gateway`).
@@ -279,13 +240,13 @@ fn ImplementationCard(
             <ActionForm action=save attr:class="gw-form">
                 <input type="hidden" name="package_id" value=package_id/>
                 <input type="hidden" name="version_id" value=version_id/>
-                <TextField label="Upstream URL" name="url" value=url required=true check=check_upstream_url error=save_error
+                <TextField label="Upstream URL" name="url" value=url required=true check=Check::UpstreamUrl error=save_error
                     placeholder="http://127.0.0.1:8080/api" hint="Where requests go: http:// or https://, a host, an optional port and path."/>
                 <div class="gw-grid gw-grid-4">
-                    <TextField label="Retries" name="retries" value=retries check=check_retries error=save_error/>
-                    <TextField label="Connect timeout (ms)" name="connect_timeout" value=connect check=check_connect_timeout error=save_error/>
-                    <TextField label="Read timeout (ms)" name="read_timeout" value=read check=check_read_timeout error=save_error/>
-                    <TextField label="Write timeout (ms)" name="write_timeout" value=write check=check_write_timeout error=save_error/>
+                    <TextField label="Retries" name="retries" value=retries check=Check::Retries error=save_error/>
+                    <TextField label="Connect timeout (ms)" name="connect_timeout" value=connect check=Check::ConnectTimeout error=save_error/>
+                    <TextField label="Read timeout (ms)" name="read_timeout" value=read check=Check::ReadTimeout error=save_error/>
+                    <TextField label="Write timeout (ms)" name="write_timeout" value=write check=Check::WriteTimeout error=save_error/>
                 </div>
                 <label class="check gw-check"><input type="checkbox" name="enabled" checked=enabled/>" Enabled (when off, this version's routes take no traffic)"</label>
                 <FormAlert error=save_error fields=&["url", "retries", "connect_timeout", "read_timeout", "write_timeout"]/>

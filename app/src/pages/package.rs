@@ -7,10 +7,6 @@ use crate::components::*;
 use crate::model::validate;
 use crate::model::*;
 
-fn check_name(s: &str) -> Result<(), validate::FieldError> {
-    validate::display_name("display_name", s)
-}
-
 /// The name, description and labels fields shared by the create and edit forms.
 #[component]
 fn PackageFields(
@@ -27,10 +23,10 @@ fn PackageFields(
         })
         .unwrap_or_default();
     view! {
-        <TextField label="Display name" name="display_name" value=name required=true check=check_name error=error
+        <TextField label="Display name" name="display_name" value=name required=true check=Check::DisplayName(DisplayNameField::Package) error=error
             hint="Letters, digits, spaces and . - _ ~ : — the key is derived from it (lower case, spaces as -)."/>
-        <TextField label="Description" name="description" value=description multiline=true check=check_description error=error/>
-        <TextField label="Labels" name="labels" value=labels check=check_labels error=error placeholder="team:payments, tier:gold"
+        <TextField label="Description" name="description" value=description multiline=true check=Check::Description error=error/>
+        <TextField label="Labels" name="labels" value=labels check=Check::Labels error=error placeholder="team:payments, tier:gold"
             hint="Up to 5 key:value pairs, separated by commas."/>
         <FormAlert error=error fields=&["display_name", "description", "labels"]/>
     }
@@ -399,9 +395,11 @@ pub(super) fn AnalyticsSection(
     let query = use_query_map();
     let frame = Memo::new(move |_| frame_or_default(query.read().get("frame").as_deref()));
     let local = Signal::derive(move || query.read().get("tz").as_deref() == Some("local"));
-    let zone = use_browser_zone(local);
+    // The browser's zone reaches the server in a cookie (set by the zone switch).
+    let zone = local.get_untracked().then(local_zone).flatten();
+    let zone = StoredValue::new(zone);
     let data = Resource::new(
-        move || (frame.get(), zone.get()),
+        move || (frame.get(), zone.get_value()),
         move |(f, z)| {
             let frame = Some(f.as_str().to_string());
             async move {
@@ -428,7 +426,7 @@ pub(super) fn AnalyticsSection(
                 <h2 id="analytics-title">"Analytics"</h2>
                 {move || view! {
                     <FrameSelector path=path2.clone() anchor="analytics" current=frame.get() keep=kept("frame")/>
-                    <ZoneSwitch path=path3.clone() anchor="analytics" local=local.get() zone=zone.get() keep=kept("tz")/>
+                    <ZoneSwitch path=path3.clone() anchor="analytics" local=local.get() zone=zone.get_value() keep=kept("tz")/>
                 }}
             </div>
             <Suspense fallback=Loading>
@@ -449,7 +447,6 @@ fn AnalyticsBody(
     scope: Scope,
     traffic_title: &'static str,
 ) -> impl IntoView {
-    let local = data.time_zone != "UTC" && cfg!(feature = "hydrate");
     let frame = data.frame;
     let export = export_href(scope.export_param(), frame);
     let quiet = data.summary.current.requests == 0;
@@ -461,9 +458,9 @@ fn AnalyticsBody(
         } else {
             view! {
                 <div class="chart-grid">
-                    <AnalyticsChart result=data.traffic chart=ChartType::StackedBar title=traffic_title id="traffic" local_time=local/>
-                    <AnalyticsChart result=data.status chart=ChartType::StackedBar title="Status codes" id="status" local_time=local/>
-                    <AnalyticsChart result=data.latency chart=ChartType::Line title="Response latency" id="latency" local_time=local/>
+                    <AnalyticsChart result=data.traffic chart=ChartType::StackedBar title=traffic_title id="traffic"/>
+                    <AnalyticsChart result=data.status chart=ChartType::StackedBar title="Status codes" id="status"/>
+                    <AnalyticsChart result=data.latency chart=ChartType::Line title="Response latency" id="latency"/>
                 </div>
                 {routes.map(|r| view! { <super::version::RouteTable result=r frame/> })}
             }.into_any()

@@ -1,6 +1,6 @@
 //! The route form: the common fields in front, the rest under "Advanced". With
-//! JavaScript it is checked on the server as the user types (300 ms after the last
-//! keystroke), before saving; without, on submit.
+//! JavaScript (an island) it is checked on the server as the user types (300 ms after
+//! the last keystroke), before saving; it always saves as a plain form post.
 
 use std::collections::BTreeSet;
 
@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::*;
 use crate::components::*;
+use crate::error::AppError;
 use crate::model::*;
 
 use super::gateway::field_message;
@@ -102,6 +103,13 @@ pub(super) fn RouteFormCard(
     let (package_id, version_id) = ids.get_value();
     let route_id = route.as_ref().map(|r| r.id.to_string()).unwrap_or_default();
     let editing = route.is_some();
+    let title = match &route {
+        Some(r) => format!(
+            "Edit route {}",
+            r.fields.name.clone().unwrap_or_else(|| "(unnamed)".into())
+        ),
+        None => "New route".to_string(),
+    };
     let defaults =
         RouteForm::from_input(&route.as_ref().map(|r| r.fields.clone()).unwrap_or_default());
     // After a rejected post without JavaScript, show what the user typed.
@@ -116,9 +124,45 @@ pub(super) fn RouteFormCard(
         }
         f
     } else {
-        defaults.clone()
+        defaults
     };
-    let submit_error = action_error(save);
+    let error = save.value().get_untracked().and_then(|r| r.err());
+    let form = RouteFormProps {
+        ids: (package_id, version_id, route_id),
+        editing,
+        page,
+        title,
+        initial,
+    };
+    view! { <RouteFormIsland form error/> }
+}
+
+/// What the route form's island starts from (rendered by the server).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct RouteFormProps {
+    /// package id, version id, route id (empty for a new route)
+    ids: (String, String, String),
+    editing: bool,
+    /// The version page (Cancel goes back to it).
+    page: String,
+    title: String,
+    /// The fields as shown first.
+    initial: RouteForm,
+}
+
+/// The route form, checked on the server as the user types (an island). It posts like
+/// a form without JavaScript: the server redirects back to the page, which then lists
+/// the route (or shows the error and what was typed).
+#[island]
+fn RouteFormIsland(form: RouteFormProps, error: Option<AppError>) -> impl IntoView {
+    let RouteFormProps {
+        ids: (package_id, version_id, route_id),
+        editing,
+        page,
+        title,
+        initial,
+    } = form;
+    let submit_error: FormError = Signal::stored(error);
     let state = RouteFormState {
         fields: RwSignal::new(initial.clone()),
         touched: RwSignal::new(BTreeSet::new()),
@@ -136,13 +180,6 @@ pub(super) fn RouteFormCard(
                 .get()
                 .and_then(|e| e.field().map(|f| ADVANCED_FIELDS.contains(&f)))
                 .unwrap_or(false)
-    };
-    let title = match &route {
-        Some(r) => format!(
-            "Edit route {}",
-            r.fields.name.clone().unwrap_or_else(|| "(unnamed)".into())
-        ),
-        None => "New route".to_string(),
     };
     let [name, methods, paths, hosts, headers, protocols, regex_priority, path_handling, redirect, expression, priority] =
         [
@@ -166,7 +203,7 @@ pub(super) fn RouteFormCard(
     view! {
         <div class="gw-route-form" id="route-form">
             <h3 class="gw-subtitle">{title}</h3>
-            <ActionForm action=save>
+            <form method="post" action=SaveRoute::url()>
                 <input type="hidden" name="package_id" value=package_id/>
                 <input type="hidden" name="version_id" value=version_id/>
                 <input type="hidden" name="route_id" value=route_id/>
@@ -228,7 +265,7 @@ pub(super) fn RouteFormCard(
                     <button type="submit" class="button primary">{if editing { "Save route" } else { "Add route" }}</button>
                     {editing.then(|| view! { <a class="button" href=format!("{page}#routes")>"Cancel"</a> })}
                 </div>
-            </ActionForm>
+            </form>
         </div>
     }
 }

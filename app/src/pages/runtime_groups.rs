@@ -10,10 +10,6 @@ use crate::model::*;
 use super::dataplanes::{DataPlanesSection, ProxyListenField};
 use super::gateway::successes;
 
-fn check_name(s: &str) -> Result<(), validate::FieldError> {
-    validate::display_name("name", s)
-}
-
 #[component]
 fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>) -> impl IntoView {
     let (name, description, labels, proxy_listen) = initial
@@ -27,10 +23,10 @@ fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>
         })
         .unwrap_or_default();
     view! {
-        <TextField label="Name" name="name" value=name required=true check=check_name error=error
+        <TextField label="Name" name="name" value=name required=true check=Check::DisplayName(DisplayNameField::Group) error=error
             placeholder="production" hint="Letters, digits, spaces and . - _ ~ : — unique, ignoring case."/>
-        <TextField label="Description" name="description" value=description multiline=true check=check_description error=error/>
-        <TextField label="Labels" name="labels" value=labels check=check_labels error=error placeholder="env:prod, region:eu"
+        <TextField label="Description" name="description" value=description multiline=true check=Check::Description error=error/>
+        <TextField label="Labels" name="labels" value=labels check=Check::Labels error=error placeholder="env:prod, region:eu"
             hint="Up to 5 key:value pairs, separated by commas."/>
         <ProxyListenField value=proxy_listen error=error/>
         <FormAlert error=error fields=&["name", "description", "labels", "proxy_listen"]/>

@@ -5,15 +5,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::*;
 use crate::components::*;
 use crate::error::AppError;
-use crate::model::validate;
 use crate::model::*;
 
 use super::gateway::GatewaySection;
 use super::package::{export_href, AnalyticsSection, Scope};
-
-fn check_version_name(s: &str) -> Result<(), validate::FieldError> {
-    validate::version_name("name", s)
-}
 
 /// `/service-hub/{key}/versions/new`
 #[component]
@@ -47,7 +42,7 @@ pub fn NewVersionPage() -> impl IntoView {
                     <section class="card form-card">
                         <ActionForm action=create>
                             <input type="hidden" name="package_id" value=package.id.to_string()/>
-                            <TextField label="Version name" name="name" required=true check=check_version_name error=error
+                            <TextField label="Version name" name="name" required=true check=Check::VersionName error=error
                                 placeholder="v1" hint="Any text, such as v1 or 1.2.0; unique in its runtime group."/>
                             <div class="field">
                                 <label for="runtime_group_id">"Runtime group"</label>
