@@ -12,9 +12,6 @@ use crate::pages::*;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
-    let me = load_current_user()
-        .and_then(|m| serde_json::to_string(&m).ok())
-        .unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -22,7 +19,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <meta name="portico-me" content=me/>
                 <link rel="icon" href="data:,"/>
                 <HydrationScripts options islands=true/>
                 <MetaTags/>

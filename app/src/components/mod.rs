@@ -109,8 +109,8 @@ pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub Option<Me>);
 
-/// Who is signed in. On the server it comes from the request; in the browser from the
-/// `<meta name="portico-me">` the server wrote, so both render the same page.
+/// Who is signed in, from the request (pages are rendered on the server; islands do
+/// not ask).
 pub fn load_current_user() -> Option<Me> {
     #[cfg(feature = "ssr")]
     {
@@ -124,19 +124,7 @@ pub fn load_current_user() -> Option<Me> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        #[cfg(feature = "hydrate")]
-        {
-            let content = web_sys::window()?
-                .document()?
-                .query_selector("meta[name=portico-me]")
-                .ok()??
-                .get_attribute("content")?;
-            serde_json::from_str(&content).ok()
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            None
-        }
+        None
     }
 }
 
