@@ -10,7 +10,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::gateway::successes;
 use crate::api::*;
 use crate::components::*;
 use crate::error::AppError;
@@ -40,12 +39,9 @@ fn Explorer(report_id: Signal<Option<String>>) -> impl IntoView {
     let create = ServerAction::<CreateReport>::new();
     let update = ServerAction::<UpdateReport>::new();
     let delete = ServerAction::<DeleteReport>::new();
-    // Reload after a successful change (a rejected one keeps what the user typed).
-    let updated = successes(update);
-    let deleted = successes(delete);
     let data = Resource::new(
-        move || (report_id.get(), form.get(), updated.get(), deleted.get()),
-        |(id, form, _, _)| load_explorer(id, form),
+        move || (report_id.get(), form.get()),
+        |(id, form)| load_explorer(id, form),
     );
     view! {
         <Transition fallback=Loading>

@@ -7,7 +7,7 @@ use crate::api::*;
 use crate::components::*;
 use crate::model::*;
 
-use super::gateway::{successes, CopyButton};
+use super::gateway::CopyButton;
 
 /// The proxy listen address field of the runtime group form.
 #[component]
@@ -37,15 +37,10 @@ fn shell_word(s: &str) -> String {
 pub fn DataPlanesSection(group: RuntimeGroup) -> impl IntoView {
     let create = ServerAction::<CreateDpToken>::new();
     let revoke = ServerAction::<RevokeDpToken>::new();
-    let changes = (successes(create), successes(revoke));
-    let created = changes.0;
     let group_id = group.id.to_string();
     let data = {
         let g = group_id.clone();
-        Resource::new(
-            move || (changes.0.get(), changes.1.get()),
-            move |_| load_group_gateway(g.clone()),
-        )
+        Resource::new(|| (), move |_| load_group_gateway(g.clone()))
     };
     let create_error = action_error(create);
     let revoke_error = action_error(revoke);
@@ -71,18 +66,8 @@ pub fn DataPlanesSection(group: RuntimeGroup) -> impl IntoView {
                             shell_word(&control_plane), shell_word(&name), token
                         );
                         let example = command("<token>");
-                        let fresh = {
-                            let command = command.clone();
-                            move || {
-                                create
-                                    .value()
-                                    .get()
-                                    .and_then(|r| r.ok())
-                                    .map(|c| c.secret)
-                                    .or_else(|| new_secret.clone())
-                                    .map(|secret| (secret.clone(), command(&secret)))
-                            }
-                        };
+                        // The token just created (the server hands it over once, after the post).
+                        let fresh = new_secret.map(|secret| (secret.clone(), command(&secret)));
                         view! {
                             <dl class="facts">
                                 <div><dt>"Proxy address"</dt><dd>{match gateway.proxy_listen.clone() {
@@ -101,7 +86,7 @@ pub fn DataPlanesSection(group: RuntimeGroup) -> impl IntoView {
                             }}
                             <h3 class="gw-subtitle">"Tokens"</h3>
                             <p class="muted">"A data plane token lets one data plane fetch this group's configuration. It is shown once, when created."</p>
-                            {move || fresh().map(|(secret, cmd)| view! {
+                            {fresh.map(|(secret, cmd)| view! {
                                 <div class="alert success gw-secret" role="status">
                                     <p><strong>"Copy the new token now; it will not be shown again."</strong></p>
                                     <div class="gw-curl">
@@ -116,17 +101,14 @@ pub fn DataPlanesSection(group: RuntimeGroup) -> impl IntoView {
                                 </div>
                             })}
                             {editor.then({
-                                let gid = StoredValue::new(group_id.clone());
-                                // A new form after each token created (an empty name field).
-                                move || view! {
-                                <For each=move || [created.get()] key=|n| *n let:_n>
-                                    <ActionForm action=create attr:class="gw-token-form">
-                                        <input type="hidden" name="group" value=gid.get_value()/>
-                                        <TextField label="Token name" name="name" required=true check=Check::TokenName error=create_error
-                                            placeholder="edge-eu-1" id_prefix="dp-token-"/>
-                                        <button type="submit" class="button primary">"Create token"</button>
-                                    </ActionForm>
-                                </For>
+                                let group = group_id.clone();
+                                || view! {
+                                <ActionForm action=create attr:class="gw-token-form">
+                                    <input type="hidden" name="group" value=group/>
+                                    <TextField label="Token name" name="name" required=true check=Check::TokenName error=create_error
+                                        placeholder="edge-eu-1" id_prefix="dp-token-"/>
+                                    <button type="submit" class="button primary">"Create token"</button>
+                                </ActionForm>
                                 <FormAlert error=create_error fields=&["name"]/>
                             }})}
                             <FormAlert error=revoke_error fields=&[]/>

@@ -13,24 +13,6 @@ use crate::model::*;
 
 use super::route_form::RouteFormCard;
 
-/// Counts the successful runs of an action (a failed one leaves the count alone, so a
-/// resource keyed on it reloads after a change, not after a rejected form, and what
-/// the user typed stays).
-pub(crate) fn successes<S>(action: ServerAction<S>) -> Memo<u32>
-where
-    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    Memo::new(move |prev: Option<&u32>| {
-        let n = prev.copied().unwrap_or(0);
-        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
-            n + 1
-        } else {
-            n
-        }
-    })
-}
-
 /// The message of `error` when it is about `field`.
 pub(crate) fn field_message(error: Option<AppError>, field: &str) -> Option<String> {
     error
@@ -147,27 +129,11 @@ pub fn GatewaySection(package: ServicePackage, version: ServiceVersion) -> impl 
     let delete_impl = ServerAction::<DeleteImplementation>::new();
     let save_route = ServerAction::<SaveRoute>::new();
     let delete_route = ServerAction::<DeleteRoute>::new();
-    let changes = (
-        successes(save_impl),
-        successes(delete_impl),
-        successes(save_route),
-        successes(delete_route),
-    );
     let package_id = package.id.to_string();
     let version_id = version.id.to_string();
     let data = {
         let (p, v) = (package_id.clone(), version_id.clone());
-        Resource::new(
-            move || {
-                (
-                    changes.0.get(),
-                    changes.1.get(),
-                    changes.2.get(),
-                    changes.3.get(),
-                )
-            },
-            move |_| load_version_gateway(p.clone(), v.clone()),
-        )
+        Resource::new(|| (), move |_| load_version_gateway(p.clone(), v.clone()))
     };
     let ids = StoredValue::new((package_id, version_id));
     let page = format!("/service-hub/{}/versions/{}", package.key, version.id);
@@ -181,7 +147,7 @@ pub fn GatewaySection(package: ServicePackage, version: ServiceVersion) -> impl 
                         match data.await {
                             Ok(g) => view! {
                                 <ImplementationCard gateway=g.clone() group_href ids save=save_impl delete=delete_impl/>
-                                <RoutesCard gateway=g page ids save=save_route saved=changes.2 delete=delete_route/>
+                                <RoutesCard gateway=g page ids save=save_route delete=delete_route/>
                             }.into_any(),
                             Err(e) => view! {
                                 <section class="card" aria-labelledby="gw-title">
@@ -327,8 +293,6 @@ fn RoutesCard(
     page: String,
     ids: StoredValue<(String, String)>,
     save: ServerAction<SaveRoute>,
-    /// How many times a route was saved (the form starts anew after each).
-    saved: Memo<u32>,
     delete: ServerAction<DeleteRoute>,
 ) -> impl IntoView {
     let editor = can(Permission::EditCatalog);
@@ -368,19 +332,14 @@ fn RoutesCard(
                 }.into_any()
             }}
             <FormAlert error=delete_error fields=&[]/>
-            // A new form (new inputs, new state) for another route to edit and after each
-            // save; re-rendering in place would keep what was typed in the inputs.
-            {editor.then(move || view! {
-                <For each=move || [(query.read().get("edit"), saved.get())] key=|k| k.clone() let:k>
-                    {
-                        let route = k
-                            .0
-                            .as_deref()
-                            .and_then(|id| routes.iter().find(|r| r.route.id.to_string() == id))
-                            .map(|r| r.route.clone());
-                        view! { <RouteFormCard route page=page_edit.clone() ids save/> }
-                    }
-                </For>
+            // The new-route form, or with `?edit=<id>` that route's.
+            {editor.then(move || {
+                let route = query
+                    .read_untracked()
+                    .get("edit")
+                    .and_then(|id| routes.iter().find(|r| r.route.id.to_string() == id))
+                    .map(|r| r.route.clone());
+                view! { <RouteFormCard route page=page_edit ids save/> }
             })}
         </section>
     }

@@ -8,7 +8,6 @@ use crate::model::validate;
 use crate::model::*;
 
 use super::dataplanes::{DataPlanesSection, ProxyListenField};
-use super::gateway::successes;
 
 #[component]
 fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>) -> impl IntoView {
@@ -109,11 +108,9 @@ pub fn RuntimeGroupPage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdateRuntimeGroup>::new();
     let delete = ServerAction::<DeleteRuntimeGroup>::new();
-    // Reloads after a successful edit (not after a rejected one, which keeps the input).
-    let updated = successes(update);
     let data = Resource::new(
-        move || (params.read().get("id").unwrap_or_default(), updated.get()),
-        |(id, _)| load_runtime_group(id),
+        move || params.read().get("id").unwrap_or_default(),
+        load_runtime_group,
     );
     view! {
         <Suspense fallback=Loading>
