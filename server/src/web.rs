@@ -60,7 +60,7 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
             app::shell,
         ))
         .layer(middleware::from_fn(server_fn_errors))
-        .layer(middleware::from_fn(log_missing_assets))
+        .layer(middleware::from_fn(site_assets))
         .layer(middleware::from_fn_with_state(
             auth_state,
             auth::authenticate,
@@ -69,18 +69,40 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
         .with_state(options)
 }
 
-/// Logs a site asset (`/pkg/…`, `/vendor/…`) that could not be served: the browser then
-/// gets the app's 404 page instead of the wasm or script, and the page never hydrates.
-async fn log_missing_assets(req: Request, next: Next) -> Response {
+/// Site assets (`/pkg/…`, `/vendor/…`) keep their names from release to release, so
+/// browsers are told to revalidate them on every use (`Cache-Control: no-cache`), and
+/// an unchanged one is a 304 (its `If-Modified-Since` is its `Last-Modified`, which the
+/// file handler does not check itself): a page never runs with an older release's wasm,
+/// whose islands would not match. One that could not be served is logged: the browser
+/// then gets the app's 404 page instead, and the page never hydrates.
+async fn site_assets(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let asset = path.starts_with("/pkg/") || path.starts_with("/vendor/");
-    let path = asset.then(|| path.to_string());
-    let res = next.run(req).await;
-    if let Some(path) = path {
-        if !res.status().is_success() && res.status() != StatusCode::NOT_MODIFIED {
-            tracing::warn!(%path, status = %res.status(), "a site asset was not served");
-        }
+    if !(path.starts_with("/pkg/") || path.starts_with("/vendor/")) {
+        return next.run(req).await;
     }
+    let path = path.to_string();
+    let since = req.headers().get(header::IF_MODIFIED_SINCE).cloned();
+    let mut res = next.run(req).await;
+    let status = res.status();
+    if !status.is_success() && status != StatusCode::NOT_MODIFIED {
+        tracing::warn!(%path, %status, "a site asset was not served");
+        return res;
+    }
+    let unchanged = status == StatusCode::OK
+        && since.is_some_and(|s| res.headers().get(header::LAST_MODIFIED) == Some(&s));
+    if unchanged {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for name in [header::LAST_MODIFIED, header::VARY] {
+            if let Some(v) = res.headers().get(&name) {
+                not_modified.headers_mut().insert(name, v.clone());
+            }
+        }
+        res = not_modified;
+    }
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
     res
 }
 

@@ -490,3 +490,41 @@ async fn forms_work_without_javascript_and_show_their_errors() {
         "{html}"
     );
 }
+
+/// The wasm and scripts keep their names across releases: browsers must revalidate them
+/// (a stale wasm would not match the page's islands), and get a 304 when unchanged.
+#[tokio::test]
+async fn site_assets_are_revalidated_on_every_use() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(
+        site.path().join("pkg/portico.js"),
+        "export function hydrate() {}",
+    )
+    .unwrap();
+    let root = site.path().to_str().unwrap().to_string();
+    let s = common::start_with_site(common::sqlite().await, &root).await;
+
+    let r = s.anon.get(s.url("/pkg/portico.js")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let modified = r.headers()["last-modified"].clone();
+    assert_eq!(r.text().await.unwrap(), "export function hydrate() {}");
+
+    let again = s
+        .anon
+        .get(s.url("/pkg/portico.js"))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["cache-control"], "no-cache");
+
+    // Pages themselves are not cached as assets.
+    let page = s.anon.get(s.url("/login")).send().await.unwrap();
+    assert_ne!(
+        page.headers().get("cache-control").map(|v| v.as_bytes()),
+        Some(&b"no-cache"[..])
+    );
+}

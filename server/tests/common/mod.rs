@@ -92,11 +92,16 @@ pub async fn start(backend: Backend) -> TestServer {
 
 /// Starts the application with no user at all (the first-run state).
 pub async fn start_empty(backend: Backend) -> TestServer {
+    start_with_site(backend, "target/site").await
+}
+
+/// Starts the application with no user, serving the site (wasm, JS, CSS) from `root`.
+pub async fn start_with_site(backend: Backend, root: &str) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let options = server::leptos_options(addr, "target/site");
+    let options = server::leptos_options(addr, root);
     let app = server::web::app(backend.hub.clone(), options);
     tokio::spawn(async move {
         axum::serve(
