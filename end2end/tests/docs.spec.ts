@@ -37,6 +37,19 @@ test("write a documentation page; its Markdown renders and raw HTML never runs",
       "[click](javascript:alert(2))",
     ].join("\n"),
   );
+  // A rejected save keeps everything that was typed (the server sends it back).
+  await page.getByLabel("Slug").fill("Bad Slug!");
+  const published = page.getByRole("checkbox", { name: /Published \(shown/ });
+  await published.check();
+  await page.getByRole("button", { name: "Create page" }).click();
+  await expect(page.locator("#slug-error")).not.toBeEmpty();
+  await ready(page, js);
+  await expect(page.getByLabel("Content (Markdown)")).toHaveValue(/^## Calling the API\n/);
+  await expect(page.getByLabel("Title")).toHaveValue("Getting Started");
+  await expect(published).toBeChecked();
+  if (js) await expect(page.locator(".markdown.preview h2")).toHaveText("Calling the API");
+  await page.getByLabel("Slug").fill("");
+  await published.uncheck();
   await page.getByRole("button", { name: "Create page" }).click();
   await expect(page).toHaveURL(new RegExp(`/service-hub/${pkg.key}/docs/getting-started$`));
   await ready(page, js);

@@ -536,7 +536,21 @@ mod option {
 
     /// The option as JSON, the theme's colours as placeholders.
     pub fn build(data: &ChartData) -> String {
-        chart(data, TEXT_COLOUR, GRID_COLOUR).to_string()
+        let chart = chart(data, TEXT_COLOUR, GRID_COLOUR);
+        let Ok(mut option) = serde_json::to_value(&chart) else {
+            return chart.to_string();
+        };
+        // Every point of a line that shows its points, also on a narrow chart (ECharts
+        // otherwise thins them out, and a lone point between gaps would vanish);
+        // charming has no setter for it.
+        if let Some(series) = option.get_mut("series").and_then(|s| s.as_array_mut()) {
+            for s in series {
+                if s.get("showSymbol") == Some(&serde_json::Value::Bool(true)) {
+                    s["showAllSymbol"] = serde_json::Value::Bool(true);
+                }
+            }
+        }
+        option.to_string()
     }
 
     fn chart(data: &ChartData, text: &str, grid_colour: &str) -> Chart {
@@ -952,5 +966,18 @@ mod tests {
         // Totals per series, the first on top.
         assert_eq!(option["yAxis"]["data"], serde_json::json!(["4xx", "2xx"]));
         assert_eq!(option["series"][0]["data"], serde_json::json!([4.0, 12.0]));
+
+        // A line chart's points all show, however narrow the chart.
+        let lines = ChartData {
+            kind: ChartType::Line,
+            ..data
+        };
+        let option: serde_json::Value =
+            serde_json::from_str(&option::build(&lines)).expect("the option is JSON");
+        assert!(option["series"]
+            .as_array()
+            .expect("series")
+            .iter()
+            .all(|s| s["type"] == "line" && s["showAllSymbol"] == true));
     }
 }

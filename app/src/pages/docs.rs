@@ -62,6 +62,16 @@ fn DocFields(
             )
         })
         .unwrap_or_default();
+    // After a rejected post, what the user typed (the server sends the form back).
+    let (content, published, parent, preview_html) = match submitted_value("title") {
+        Some(_) => (
+            submitted_value("content").unwrap_or_default(),
+            submitted_value("published").is_some(),
+            submitted_value("parent_id").and_then(|p| p.parse().ok()),
+            String::new(),
+        ),
+        None => (content, published, parent, preview_html),
+    };
     let d = depths(&pages);
     let content_error = error
         .get_untracked()
@@ -92,10 +102,11 @@ fn DocFields(
 /// the saved page) 300 ms after typing stops: an island.
 #[island]
 fn MarkdownEditor(content: String, preview_html: String, error: Option<String>) -> impl IntoView {
+    let stale = preview_html.is_empty() && !content.is_empty();
     let preview = RwSignal::new(preview_html);
     let seq = StoredValue::new(0u64);
-    let on_input = move |ev: leptos::ev::Event| {
-        let text = event_target_value(&ev);
+    // Renders `text` after `delay` unless the user typed again meanwhile.
+    let render = move |text: String, delay: u64| {
         let n = seq.get_value() + 1;
         seq.set_value(n);
         set_timeout(
@@ -112,9 +123,15 @@ fn MarkdownEditor(content: String, preview_html: String, error: Option<String>) 
                     }
                 });
             },
-            std::time::Duration::from_millis(300),
+            std::time::Duration::from_millis(delay),
         );
     };
+    // Text the server sent back after a rejected save has no preview yet.
+    if stale {
+        let text = content.clone();
+        Effect::new(move |_| render(text.clone(), 0));
+    }
+    let on_input = move |ev: leptos::ev::Event| render(event_target_value(&ev), 300);
     view! {
         <div class="editor-split">
             <div class="field">

@@ -154,7 +154,7 @@ fn PortalCatalogView(data: PortalCatalogView) -> impl IntoView {
             }.into_any()
         } else if table {
             view! {
-                <section class="card">
+                <section class="card table-wrap">
                     <table class="table portal-table">
                         <thead><tr><th scope="col">"Service"</th><th scope="col">"Description"</th><th scope="col">"Latest version"</th><th scope="col">"Versions"</th></tr></thead>
                         <tbody>
