@@ -1,9 +1,11 @@
 //! Reusable views: page header, labels, badges, form fields, errors.
 
 mod chart;
+mod dashboard;
 mod fields;
 mod spec;
 pub use chart::*;
+pub use dashboard::*;
 pub use fields::*;
 pub use spec::*;
 
