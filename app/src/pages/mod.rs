@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod dataplanes;
 mod docs;
+mod explorer_form;
 mod gateway;
 mod hub;
 mod not_found;
