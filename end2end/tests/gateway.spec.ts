@@ -83,11 +83,9 @@ test("a version goes live: implementation, route, and a request through the prox
     await page.getByLabel("Read timeout (ms)").fill("soon");
     await page.getByRole("button", { name: "Set implementation" }).click();
     await expect(page.getByText('A whole number is expected here, not "soon".')).toBeVisible();
-    if (js) {
-      // The page comes back at the rejected field, with the focus on it.
-      await expect(page.getByLabel("Read timeout (ms)")).toBeFocused();
-      await expect(page.getByLabel("Read timeout (ms)")).toBeInViewport();
-    }
+    // The page comes back at the refused field, with the focus on it (also without JS).
+    await expect(page.getByLabel("Read timeout (ms)")).toBeFocused();
+    await expect(page.getByLabel("Read timeout (ms)")).toBeInViewport();
     await expect(page.getByLabel("Upstream URL")).toHaveValue(`${upstream.url}/base`);
     await page.getByLabel("Read timeout (ms)").fill("30000");
     await page.getByRole("button", { name: "Set implementation" }).click();

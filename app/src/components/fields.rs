@@ -199,6 +199,9 @@ impl FieldInput {
             Some(h) => format!("{h} {err_id}"),
             None => err_id.clone(),
         };
+        // The field the last post was refused for takes the focus when the page opens
+        // (and comes into view), with or without JavaScript.
+        let refused = self.server_message.is_some();
         let shown = RwSignal::new(self.server_message);
         let on_input = move |ev: leptos::ev::Event| {
             if let Some(check) = check {
@@ -209,7 +212,7 @@ impl FieldInput {
         let input = if self.multiline {
             view! {
                 <textarea id=self.id name=self.name rows="4" placeholder=self.placeholder
-                    aria-describedby=described aria-invalid=invalid on:input=on_input
+                    autofocus=refused aria-describedby=described aria-invalid=invalid on:input=on_input
                 >{self.value}</textarea>
             }
             .into_any()
@@ -217,7 +220,7 @@ impl FieldInput {
             view! {
                 <input id=self.id name=self.name type=self.input_type value=self.value
                     required=self.required placeholder=self.placeholder
-                    autocomplete=self.autocomplete aria-describedby=described
+                    autocomplete=self.autocomplete autofocus=refused aria-describedby=described
                     aria-invalid=invalid on:input=on_input/>
             }
             .into_any()

@@ -290,6 +290,8 @@ fn RouteField(
         format!("{hint_id} {err_id}")
     };
     let error = state.error(name);
+    // The field the last post was refused for takes the focus when the page opens.
+    let refused = error.get_untracked().is_some();
     let invalid = move || error.get().is_some().to_string();
     let on_input = move |ev: leptos::ev::Event| state.edit(name, Some(event_target_value(&ev)));
     let input = if multiline {
@@ -297,14 +299,14 @@ fn RouteField(
         view! {
             // The text inside for the server's HTML; the property for a form rendered in
             // the browser (after following an Edit link), where the text alone stays empty.
-            <textarea id=id.clone() name=name rows="3" placeholder=placeholder aria-describedby=described
+            <textarea id=id.clone() name=name rows="3" placeholder=placeholder autofocus=refused aria-describedby=described
                 aria-invalid=invalid on:input=on_input prop:value=text>{value}</textarea>
         }
         .into_any()
     } else {
         view! {
             <input id=id.clone() name=name type="text" value=value placeholder=placeholder autocomplete="off"
-                aria-describedby=described aria-invalid=invalid on:input=on_input/>
+                autofocus=refused aria-describedby=described aria-invalid=invalid on:input=on_input/>
         }
         .into_any()
     };
