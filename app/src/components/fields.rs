@@ -39,17 +39,8 @@ pub enum DisplayNameField {
 impl Check {
     /// The rule's verdict on `text`.
     pub fn run(self, text: &str) -> Result<(), FieldError> {
-        use crate::model::{analytics::REPORT_TEXT_MAX, auth, gateway, validate};
-        let too_long = |field: &str, what: &str, text: &str| {
-            if text.chars().count() > REPORT_TEXT_MAX {
-                Err(FieldError::new(
-                    field,
-                    format!("{what} is at most {REPORT_TEXT_MAX} characters."),
-                ))
-            } else {
-                Ok(())
-            }
-        };
+        use crate::model::analytics::{check_report_description, check_report_name};
+        use crate::model::{auth, gateway, validate};
         match self {
             Check::Labels => validate::parse_labels("labels", text).map(|_| ()),
             Check::Description => validate::description("description", text),
@@ -75,14 +66,8 @@ impl Check {
             Check::WriteTimeout => check_number("write_timeout", text),
             Check::ProxyListen => gateway::proxy_listen("proxy_listen", text).map(|_| ()),
             Check::TokenName => gateway::token_name("name", text),
-            Check::ReportName => {
-                if text.trim().is_empty() {
-                    Err(FieldError::new("name", "Give the report a name."))
-                } else {
-                    too_long("name", "A report name", text.trim())
-                }
-            }
-            Check::ReportDescription => too_long("description", "A description", text),
+            Check::ReportName => check_report_name(text),
+            Check::ReportDescription => check_report_description(text),
         }
     }
 }
@@ -105,6 +90,13 @@ fn check_number(field: &'static str, s: &str) -> Result<(), FieldError> {
 
 /// The error of the last submission of a form, if any.
 pub type FormError = Signal<Option<AppError>>;
+
+/// The message of `error` when it is about `field`.
+pub fn field_message(error: Option<AppError>, field: &str) -> Option<String> {
+    error
+        .filter(|e| e.field() == Some(field))
+        .map(|e| e.message().to_string())
+}
 
 /// The error held by a server action's last result.
 pub fn action_error<S>(action: ServerAction<S>) -> FormError
@@ -157,10 +149,7 @@ pub fn TextField(
         placeholder,
         autocomplete: autocomplete.unwrap_or("off").to_string(),
         hint_id: has_hint.then(|| hint_id.clone()),
-        server_message: error
-            .get_untracked()
-            .filter(|e| e.field() == Some(name))
-            .map(|e| e.message().to_string()),
+        server_message: field_message(error.get_untracked(), name),
     };
     let control = match check {
         Some(check) => view! { <CheckedInput input check/> }.into_any(),

@@ -73,10 +73,7 @@ fn DocFields(
         None => (content, published, parent, preview_html),
     };
     let d = depths(&pages);
-    let content_error = error
-        .get_untracked()
-        .filter(|e| e.field() == Some("content"))
-        .map(|e| e.message().to_string());
+    let content_error = field_message(error.get_untracked(), "content");
     view! {
         <TextField label="Title" name="title" value=title required=true error=error/>
         <TextField label="Slug" name="slug" value=slug error=error
@@ -90,7 +87,7 @@ fn DocFields(
                     view! { <option value=p.id.to_string() selected=selected>{format!("{}{}", "— ".repeat(depth), p.title)}</option> }
                 }).collect_view()}
             </select>
-            <p class="field-error" role="status">{move || error.get().filter(|e| e.field() == Some("parent_id")).map(|e| e.message().to_string())}</p>
+            <p class="field-error" role="status">{move || field_message(error.get(), "parent_id")}</p>
         </div>
         <label class="check"><input type="checkbox" name="published" checked=published/>" Published (shown in the Dev Portal when the package is)"</label>
         <MarkdownEditor content preview_html error=content_error/>

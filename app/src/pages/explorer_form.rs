@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::api::*;
+use crate::components::field_message;
 use crate::error::AppError;
 use crate::model::*;
 
@@ -100,10 +101,7 @@ impl FormState {
                     .filter(|e| e.field == field)
                     .map(|e| e.message)
             } else {
-                self.server
-                    .get_value()
-                    .filter(|e| e.field() == Some(field))
-                    .map(|e| e.message().to_string())
+                field_message(self.server.get_value(), field)
             }
         })
     }

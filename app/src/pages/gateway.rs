@@ -8,17 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::*;
 use crate::components::*;
-use crate::error::AppError;
 use crate::model::*;
 
 use super::route_form::RouteFormCard;
-
-/// The message of `error` when it is about `field`.
-pub(crate) fn field_message(error: Option<AppError>, field: &str) -> Option<String> {
-    error
-        .filter(|e| e.field() == Some(field))
-        .map(|e| e.message().to_string())
-}
 
 /// A copy button for the text of the element `target` (shown only once the page runs
 /// JavaScript; without it the text is plain, selectable text). An island.

@@ -13,8 +13,6 @@ use crate::components::*;
 use crate::error::AppError;
 use crate::model::*;
 
-use super::gateway::field_message;
-
 /// The route form's state: the fields as typed, which ones the user touched, and the
 /// server's answer to the last live check.
 #[derive(Clone, Copy)]
@@ -126,7 +124,7 @@ pub(super) fn RouteFormCard(
     } else {
         defaults
     };
-    let error = save.value().get_untracked().and_then(|r| r.err());
+    let error = action_error(save).get_untracked();
     let form = RouteFormProps {
         ids: (package_id, version_id, route_id),
         editing,

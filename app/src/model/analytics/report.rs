@@ -73,24 +73,36 @@ pub struct ReportInput {
 /// Longest report name and description.
 pub const REPORT_TEXT_MAX: usize = 255;
 
+/// A report's name: not blank, at most [`REPORT_TEXT_MAX`] characters (trimmed).
+pub fn check_report_name(name: &str) -> Result<(), FieldError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(FieldError::new("name", "Give the report a name."));
+    }
+    if name.chars().count() > REPORT_TEXT_MAX {
+        return Err(FieldError::new(
+            "name",
+            format!("A report name is at most {REPORT_TEXT_MAX} characters."),
+        ));
+    }
+    Ok(())
+}
+
+/// A report's description: at most [`REPORT_TEXT_MAX`] characters.
+pub fn check_report_description(description: &str) -> Result<(), FieldError> {
+    if description.chars().count() > REPORT_TEXT_MAX {
+        return Err(FieldError::new(
+            "description",
+            format!("A description is at most {REPORT_TEXT_MAX} characters."),
+        ));
+    }
+    Ok(())
+}
+
 impl ReportInput {
     pub fn validate(&self) -> Result<(), FieldError> {
-        let name = self.name.trim();
-        if name.is_empty() {
-            return Err(FieldError::new("name", "Give the report a name."));
-        }
-        if name.chars().count() > REPORT_TEXT_MAX {
-            return Err(FieldError::new(
-                "name",
-                format!("A report name is at most {REPORT_TEXT_MAX} characters."),
-            ));
-        }
-        if self.description.chars().count() > REPORT_TEXT_MAX {
-            return Err(FieldError::new(
-                "description",
-                format!("A description is at most {REPORT_TEXT_MAX} characters."),
-            ));
-        }
+        check_report_name(&self.name)?;
+        check_report_description(&self.description)?;
         self.query.validate().map_err(|e| FieldError {
             field: format!("query.{}", e.field),
             ..e
