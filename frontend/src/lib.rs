@@ -7,8 +7,6 @@
 // names the crate otherwise, and an unnamed dependency is not linked).
 extern crate app;
 
-use wasm_bindgen::JsCast;
-
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
@@ -24,8 +22,8 @@ pub fn hydrate() {
 }
 
 /// After a rejected post the server sends the browser back to the page with the error
-/// in the URL (`__err`), and the page opens at its top: bring the field the error is
-/// about (else the error) into view, and put the focus on that field.
+/// in the URL (`__err`). A field the error is about has `autofocus` (the page opens at
+/// it); an error about no field is an alert, which this brings into view.
 fn show_rejected_field() {
     let Some(window) = web_sys::window() else {
         return;
@@ -37,16 +35,17 @@ fn show_rejected_field() {
     let Some(document) = window.document().filter(|_| rejected) else {
         return;
     };
-    let target = ["[aria-invalid=\"true\"]", "[role=\"alert\"]"]
-        .into_iter()
-        .find_map(|selector| document.query_selector(selector).ok().flatten());
-    let Some(target) = target else {
+    if document
+        .query_selector("[autofocus]")
+        .ok()
+        .flatten()
+        .is_some()
+    {
         return;
-    };
-    let options = web_sys::ScrollIntoViewOptions::new();
-    options.set_block(web_sys::ScrollLogicalPosition::Center);
-    target.scroll_into_view_with_scroll_into_view_options(&options);
-    if let Ok(field) = target.dyn_into::<web_sys::HtmlElement>() {
-        let _ = field.focus();
+    }
+    if let Some(alert) = document.query_selector("[role=\"alert\"]").ok().flatten() {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        alert.scroll_into_view_with_scroll_into_view_options(&options);
     }
 }
