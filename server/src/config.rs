@@ -132,6 +132,8 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(50..=3_600_000)
     )]
     pub analytics_flush_ms: u64,
+    #[command(flatten)]
+    pub limits: ProxyLimitArgs,
     /// Days per-minute analytics are kept (at least 1).
     #[arg(
         long,
@@ -253,4 +255,58 @@ pub struct GatewayArgs {
         value_parser = clap::value_parser!(u64).range(50..=3_600_000)
     )]
     pub analytics_flush_ms: u64,
+    #[command(flatten)]
+    pub limits: ProxyLimitArgs,
+}
+
+/// The proxy listeners' limits against slow and greedy clients (`portico serve`'s
+/// embedded data planes and `portico gateway`); see `gateway::ProxyLimits`.
+#[derive(Args, Debug, Clone)]
+pub struct ProxyLimitArgs {
+    /// Seconds a client has to send a request head (also how long an idle HTTP/1
+    /// keep-alive connection waits for its next request).
+    #[arg(long, env = "PORTICO_PROXY_HEADER_TIMEOUT", value_name = "SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub proxy_header_timeout: u64,
+    /// Seconds a client may send nothing of a request body before the request fails
+    /// with 408.
+    #[arg(long, env = "PORTICO_PROXY_BODY_TIMEOUT", value_name = "SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub proxy_body_timeout: u64,
+    /// Seconds a client connection may stay open with no request in flight.
+    #[arg(long, env = "PORTICO_PROXY_IDLE_TIMEOUT", value_name = "SECS", default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub proxy_idle_timeout: u64,
+    /// Client connections open at once per proxy listener (more wait to be accepted).
+    #[arg(long, env = "PORTICO_PROXY_MAX_CONNECTIONS", value_name = "N", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub proxy_max_connections: u64,
+    /// Largest request head in bytes (request line and headers).
+    #[arg(long, env = "PORTICO_PROXY_MAX_HEAD_BYTES", value_name = "BYTES", default_value_t = 32 * 1024,
+        value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024))]
+    pub proxy_max_head_bytes: u64,
+    /// Seconds between HTTP/2 keep-alive PINGs on a quiet connection (0: none).
+    #[arg(long, env = "PORTICO_PROXY_H2_KEEPALIVE_INTERVAL", value_name = "SECS", default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub proxy_h2_keepalive_interval: u64,
+    /// Seconds a keep-alive PING may go unanswered before the connection is closed.
+    #[arg(long, env = "PORTICO_PROXY_H2_KEEPALIVE_TIMEOUT", value_name = "SECS", default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub proxy_h2_keepalive_timeout: u64,
+}
+
+impl ProxyLimitArgs {
+    pub fn limits(&self) -> crate::gateway::ProxyLimits {
+        use std::time::Duration;
+        crate::gateway::ProxyLimits {
+            header_timeout: Duration::from_secs(self.proxy_header_timeout),
+            body_timeout: Duration::from_secs(self.proxy_body_timeout),
+            idle_timeout: Duration::from_secs(self.proxy_idle_timeout),
+            max_connections: usize::try_from(self.proxy_max_connections).unwrap_or(usize::MAX),
+            max_head_bytes: usize::try_from(self.proxy_max_head_bytes).unwrap_or(usize::MAX),
+            h2_keepalive_interval: (self.proxy_h2_keepalive_interval > 0)
+                .then(|| Duration::from_secs(self.proxy_h2_keepalive_interval)),
+            h2_keepalive_timeout: Duration::from_secs(self.proxy_h2_keepalive_timeout),
+        }
+    }
 }

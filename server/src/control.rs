@@ -464,13 +464,24 @@ pub struct EmbeddedStatus {
 #[derive(Clone)]
 pub struct EmbeddedPlanes {
     running: Arc<Mutex<HashMap<Uuid, Running>>>,
+    limits: crate::gateway::ProxyLimits,
 }
 
 impl EmbeddedPlanes {
     /// Starts the planes and keeps them in line with the database until `shutdown`.
     pub fn start(hub: Hub, sink: Arc<dyn LogSink>) -> Self {
+        Self::start_with_limits(hub, sink, crate::gateway::ProxyLimits::default())
+    }
+
+    /// [`start`](Self::start), with the proxy listeners' limits.
+    pub fn start_with_limits(
+        hub: Hub,
+        sink: Arc<dyn LogSink>,
+        limits: crate::gateway::ProxyLimits,
+    ) -> Self {
         let planes = Self {
             running: Arc::default(),
+            limits,
         };
         let me = planes.clone();
         tokio::spawn(async move {
@@ -607,7 +618,7 @@ impl EmbeddedPlanes {
                 return None;
             }
         };
-        let plane = DataPlane::new(name.to_string(), sink);
+        let plane = DataPlane::with_limits(name.to_string(), sink, self.limits.clone());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let serving = plane.clone();
         let group_name = name.to_string();

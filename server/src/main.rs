@@ -160,7 +160,11 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
         hub.clone(),
         std::time::Duration::from_millis(args.analytics_flush_ms),
     );
-    let planes = server::control::EmbeddedPlanes::start(hub.clone(), recorder.clone());
+    let planes = server::control::EmbeddedPlanes::start_with_limits(
+        hub.clone(),
+        recorder.clone(),
+        args.limits.limits(),
+    );
     let options = server::leptos_options(args.listen, &args.site_root);
     let status_planes = planes.clone();
     let status_recorder = recorder.clone();

@@ -134,6 +134,7 @@ async fn a_node_buffers_through_an_outage_and_delivers_everything_once() {
             runtime_group: "default".into(),
             token: Some(token.secret.clone()),
             cache_dir: cache.path().to_path_buf(),
+            limits: Default::default(),
         },
         proxy,
         status,

@@ -48,6 +48,7 @@ impl Node {
             runtime_group: "default".into(),
             token: Some(token.to_string()),
             cache_dir: cache.to_path_buf(),
+            limits: Default::default(),
         };
         let task = tokio::spawn(run_node(
             opts,

@@ -1030,6 +1030,7 @@ async fn start_node(
         runtime_group: "default".into(),
         token: Some("dp-token".into()),
         cache_dir: cache.to_path_buf(),
+        limits: Default::default(),
     };
     let task = tokio::spawn(run_node(
         opts,

@@ -3,6 +3,7 @@
 //! and the upstream connection, so that its end or drop fires the log step exactly
 //! once and gives the connection back to its pool when the response was complete).
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,9 +14,11 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use tokio::time::Sleep;
 
 use super::dataplane::Shared;
 use super::h1client::{BodyEvent, RespBody};
+use super::limits::Activity;
 use super::log::{ErrorKind, LogEntry, RouteInfo};
 use super::upstream::PooledConn;
 
@@ -24,30 +27,76 @@ use super::upstream::PooledConn;
 pub(crate) struct ReqCounter {
     pub bytes: AtomicU64,
     pub failed: AtomicBool,
+    /// The client sent nothing for the body timeout.
+    pub timed_out: AtomicBool,
 }
 
-/// The client's request body, forwarded upstream as it arrives.
+/// The client's request body, forwarded upstream as it arrives; fails when the client
+/// sends nothing of it for `timeout` (so a trickled body cannot hold an upstream
+/// connection forever).
 pub(crate) struct ReqBody {
     inner: Incoming,
     counter: Option<Arc<ReqCounter>>,
+    timeout: Duration,
+    /// Armed when a wait for the client begins (made on the first wait).
+    timer: Option<Pin<Box<Sleep>>>,
+    waiting: bool,
 }
 
 impl ReqBody {
-    pub(crate) fn new(inner: Incoming, counter: Option<Arc<ReqCounter>>) -> Self {
-        ReqBody { inner, counter }
+    pub(crate) fn new(
+        inner: Incoming,
+        counter: Option<Arc<ReqCounter>>,
+        timeout: Duration,
+    ) -> Self {
+        ReqBody {
+            inner,
+            counter,
+            timeout,
+            timer: None,
+            waiting: false,
+        }
     }
 }
 
 impl Body for ReqBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
-        let r = Pin::new(&mut this.inner).poll_frame(cx);
+        let r = match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Pending => {
+                let deadline = tokio::time::Instant::now() + this.timeout;
+                let timer = match &mut this.timer {
+                    Some(t) => {
+                        if !this.waiting {
+                            t.as_mut().reset(deadline);
+                        }
+                        t
+                    }
+                    None => this
+                        .timer
+                        .insert(Box::pin(tokio::time::sleep_until(deadline))),
+                };
+                this.waiting = true;
+                if timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if let Some(c) = &this.counter {
+                    c.timed_out.store(true, Ordering::Relaxed);
+                }
+                Poll::Ready(Some(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client sent nothing of the request body for the body timeout",
+                ))))
+            }
+            Poll::Ready(r) => Poll::Ready(r.map(|f| f.map_err(io::Error::other))),
+        };
+        this.waiting = false;
         if let Some(c) = &this.counter {
             match &r {
                 Poll::Ready(Some(Ok(f))) => {
@@ -76,6 +125,8 @@ impl Body for ReqBody {
 /// request future and then by the response body).
 pub(crate) struct LogState {
     shared: Arc<Shared>,
+    /// The client connection's count of requests in flight (this one ends on drop).
+    activity: Arc<Activity>,
     time: SystemTime,
     pub started: Instant,
     method: hyper::Method,
@@ -95,12 +146,15 @@ pub(crate) struct LogState {
 impl LogState {
     pub(crate) fn new(
         shared: Arc<Shared>,
+        activity: Arc<Activity>,
         time: SystemTime,
         started: Instant,
         method: hyper::Method,
     ) -> Self {
+        activity.begin();
         LogState {
             shared,
+            activity,
             time,
             started,
             method,
@@ -152,6 +206,7 @@ impl Drop for LogState {
         };
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
         self.shared.sink.log(entry);
+        self.activity.end();
     }
 }
 

@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,11 +18,13 @@ use hyper::header::{HeaderValue, CONTENT_TYPE, SERVER};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use serde::Serialize;
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
 
 use super::compiled::{compile, Compiled, Pools};
+use super::framing::FramingGuard;
+use super::limits::{Activity, ProxyLimits};
 use super::log::LogSink;
 use super::proxy::{self, ConnInfo};
 use super::snapshot::Snapshot;
@@ -68,6 +71,7 @@ pub(crate) struct Shared {
     pub config: ArcSwapOption<Compiled>,
     pub requests: AtomicU64,
     pub stats: Arc<UpstreamStats>,
+    pub limits: ProxyLimits,
     /// The pools of the applied config; also serializes `apply`.
     pools: Mutex<Pools>,
     applied_at: Mutex<Option<DateTime<Utc>>>,
@@ -95,6 +99,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl DataPlane {
     pub fn new(runtime_group: String, sink: Arc<dyn LogSink>) -> Self {
+        Self::with_limits(runtime_group, sink, ProxyLimits::default())
+    }
+
+    /// A data plane whose proxy listener applies `limits`.
+    pub fn with_limits(runtime_group: String, sink: Arc<dyn LogSink>, limits: ProxyLimits) -> Self {
         DataPlane {
             shared: Arc::new(Shared {
                 runtime_group: Arc::from(runtime_group),
@@ -102,6 +111,7 @@ impl DataPlane {
                 config: ArcSwapOption::empty(),
                 requests: AtomicU64::new(0),
                 stats: Arc::new(UpstreamStats::default()),
+                limits,
                 pools: Mutex::new(Pools::new()),
                 applied_at: Mutex::new(None),
                 last_error: Mutex::new(None),
@@ -182,13 +192,20 @@ impl DataPlane {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let shared = self.shared.clone();
-        serve_loop(listener, shutdown, "proxy", move |peer, local| {
-            let conn = Arc::new(ConnInfo::new(shared.clone(), peer, local));
-            hyper::service::service_fn(move |req: Request<Incoming>| {
-                let conn = conn.clone();
-                async move { Ok::<_, Infallible>(proxy::handle(conn, req).await) }
-            })
-        })
+        let limits = shared.limits.clone();
+        serve_loop(
+            listener,
+            shutdown,
+            "proxy",
+            limits,
+            move |peer, local, activity| {
+                let conn = Arc::new(ConnInfo::new(shared.clone(), peer, local, activity));
+                hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let conn = conn.clone();
+                    async move { Ok::<_, Infallible>(proxy::handle(conn, req).await) }
+                })
+            },
+        )
         .await
     }
 
@@ -200,13 +217,19 @@ impl DataPlane {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let dp = self.clone();
-        serve_loop(listener, shutdown, "status", move |_, _| {
-            let dp = dp.clone();
-            hyper::service::service_fn(move |req: Request<Incoming>| {
+        serve_loop(
+            listener,
+            shutdown,
+            "status",
+            ProxyLimits::default(),
+            move |_, _, _| {
                 let dp = dp.clone();
-                async move { Ok::<_, Infallible>(dp.status_response(&req)) }
-            })
-        })
+                hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let dp = dp.clone();
+                    async move { Ok::<_, Infallible>(dp.status_response(&req)) }
+                })
+            },
+        )
         .await
     }
 
@@ -248,25 +271,33 @@ impl DataPlane {
     }
 }
 
-fn builder() -> auto::Builder<TokioExecutor> {
+fn builder(limits: &ProxyLimits) -> auto::Builder<TokioExecutor> {
     let mut b = auto::Builder::new(TokioExecutor::new());
     b.http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(60))
+        .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
-    b.http2().timer(TokioTimer::new());
+    b.http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.h2_keepalive_interval)
+        .keep_alive_timeout(limits.h2_keepalive_timeout)
+        .max_header_list_size(u32::try_from(limits.max_head_bytes).unwrap_or(u32::MAX));
     b
 }
 
-/// Accept loop with graceful shutdown, shared by the proxy and status listeners.
+/// Accept loop with graceful shutdown, shared by the proxy and status listeners: at
+/// most `limits.max_connections` connections at once (more wait in the backlog), each
+/// closed after `limits.idle_timeout` without a request in flight; proxy connections
+/// are read through a [`FramingGuard`].
 async fn serve_loop<M, S, B>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     what: &'static str,
+    limits: ProxyLimits,
     make_service: M,
 ) -> std::io::Result<()>
 where
-    M: Fn(SocketAddr, SocketAddr) -> S,
+    M: Fn(SocketAddr, SocketAddr, Arc<Activity>) -> S,
     S: hyper::service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
         + Send
         + 'static,
@@ -274,45 +305,135 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let builder = builder();
-    let graceful = GracefulShutdown::new();
+    let builder = Arc::new(builder(&limits));
+    let max = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX >> 3);
+    let slots = Arc::new(Semaphore::new(max as usize));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let guard = what == "proxy";
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
+        let permit = tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // out of file descriptors and the like: don't spin
-                        tracing::warn!("{what} listener: accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let local = match stream.local_addr() {
-                    Ok(l) => l,
-                    Err(_) => continue,
-                };
-                let service = make_service(peer, local);
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!("{what} connection from {peer}: {e}");
-                    }
-                });
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // out of file descriptors and the like: don't spin
+                tracing::warn!("{what} listener: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        let local = match stream.local_addr() {
+            Ok(l) => l,
+            Err(_) => continue,
+        };
+        let activity = Arc::new(Activity::new());
+        let service = make_service(peer, local, activity.clone());
+        let builder = builder.clone();
+        let stop = stop_rx.clone();
+        let idle = limits.idle_timeout;
+        let max_head = limits.max_head_bytes;
+        tokio::spawn(async move {
+            let r = if guard {
+                let io = TokioIo::new(FramingGuard::new(stream, max_head));
+                let conn = builder.serve_connection_with_upgrades(io, service);
+                watch_connection(conn, stop, &activity, idle).await
+            } else {
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                watch_connection(conn, stop, &activity, idle).await
+            };
+            if let Err(e) = r {
+                tracing::debug!("{what} connection from {peer}: {e}");
+            }
+            drop(permit);
+        });
     }
     drop(listener);
+    let _ = stop_tx.send(true);
     tokio::select! {
-        _ = graceful.shutdown() => {}
+        _ = slots.acquire_many(max) => {}
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => {
             tracing::warn!("{what} listener: requests still running after {DRAIN_TIMEOUT:?}, stopping anyway");
         }
     }
     Ok(())
+}
+
+/// A served connection that can be shut down gracefully (hyper-util's two kinds).
+trait Graceful: Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>> {
+    fn shut_down(self: Pin<&mut Self>);
+}
+
+impl<I, S, B> Graceful for auto::Connection<'_, I, S, TokioExecutor>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    TokioExecutor: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn shut_down(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl<I, S, B> Graceful for auto::UpgradeableConnection<'_, I, S, TokioExecutor>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    TokioExecutor: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn shut_down(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+/// Drive a connection to its end; shut it down gracefully when the listener stops or
+/// when it had no request in flight for `idle`.
+async fn watch_connection<C: Graceful>(
+    conn: C,
+    mut stop: watch::Receiver<bool>,
+    activity: &Activity,
+    idle: Duration,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let mut conn = std::pin::pin!(conn);
+    let mut closing = false;
+    let mut check = tokio::time::Instant::now() + idle;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => return r,
+            _ = stop.wait_for(|s| *s), if !closing => {
+                conn.as_mut().shut_down();
+                closing = true;
+            }
+            _ = tokio::time::sleep_until(check), if !closing => {
+                match activity.idle_for() {
+                    Some(d) if d >= idle => {
+                        conn.as_mut().shut_down();
+                        closing = true;
+                    }
+                    Some(d) => check = tokio::time::Instant::now() + (idle - d),
+                    None => check = tokio::time::Instant::now() + idle,
+                }
+            }
+        }
+    }
 }

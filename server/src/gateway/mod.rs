@@ -12,7 +12,9 @@ mod backoff;
 mod body;
 mod compiled;
 mod dataplane;
+mod framing;
 mod h1client;
+mod limits;
 pub mod log;
 pub mod node;
 mod proxy;
@@ -21,4 +23,5 @@ pub mod snapshot;
 mod upstream;
 
 pub use dataplane::{DataPlane, DataPlaneStatus, RefusedSnapshot, DRAIN_TIMEOUT};
+pub use limits::ProxyLimits;
 pub use log::{CountingSink, Counts, ErrorKind, LogEntry, LogSink, RouteInfo};

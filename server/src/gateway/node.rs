@@ -42,6 +42,8 @@ pub struct NodeOptions {
     /// The data plane token (`Authorization: Bearer …`).
     pub token: Option<String>,
     pub cache_dir: PathBuf,
+    /// The proxy listener's limits.
+    pub limits: super::ProxyLimits,
 }
 
 impl From<&GatewayArgs> for NodeOptions {
@@ -51,6 +53,7 @@ impl From<&GatewayArgs> for NodeOptions {
             runtime_group: a.runtime_group.clone(),
             token: a.token.clone(),
             cache_dir: a.cache_dir.clone(),
+            limits: a.limits.limits(),
         }
     }
 }
@@ -163,7 +166,7 @@ async fn run_node_inner(
             (recorder, Some(tasks))
         }
     };
-    let dp = DataPlane::new(opts.runtime_group.clone(), sink);
+    let dp = DataPlane::with_limits(opts.runtime_group.clone(), sink, opts.limits.clone());
     load_cache(&dp, &cache, &opts.runtime_group).await;
 
     tracing::info!(

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use http_body::Body as _;
 use hyper::body::Incoming;
 use hyper::header::{
-    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, LOCATION,
-    SERVER, UPGRADE, VIA,
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, EXPECT, HOST,
+    LOCATION, SERVER, UPGRADE, VIA,
 };
 use hyper::{Method, Request, Response, StatusCode, Version};
 use portico_router::{Protocol, RequestContext};
@@ -20,6 +20,7 @@ use portico_router::{Protocol, RequestContext};
 use super::body::{LogState, ProxyBody, ReqBody, ReqCounter};
 use super::dataplane::{Shared, SERVER_NAME};
 use super::h1client::{connection_named, is_hop_by_hop, ReqFraming};
+use super::limits::Activity;
 use super::log::ErrorKind;
 use super::upstream::UpstreamError;
 
@@ -42,6 +43,7 @@ const NAME_RESOLUTION: &str = r#"{"message":"name resolution failed"}"#;
 const NOT_READY: &str = r#"{"message":"The gateway has no configuration yet"}"#;
 const BAD_REQUEST: &str = r#"{"message":"Bad request"}"#;
 const METHOD_NOT_ALLOWED: &str = r#"{"message":"Method not allowed"}"#;
+const REQUEST_TIMEOUT: &str = r#"{"message":"Request timeout"}"#;
 
 /// What a proxy connection knows about itself, shared by its requests.
 pub(crate) struct ConnInfo {
@@ -52,10 +54,17 @@ pub(crate) struct ConnInfo {
     peer_ip: HeaderValue,
     /// The local port, for `X-Forwarded-Port`.
     local_port: HeaderValue,
+    /// Requests in flight (for the idle timeout).
+    activity: Arc<Activity>,
 }
 
 impl ConnInfo {
-    pub(crate) fn new(shared: Arc<Shared>, peer: SocketAddr, local: SocketAddr) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        peer: SocketAddr,
+        local: SocketAddr,
+        activity: Arc<Activity>,
+    ) -> Self {
         let peer_ip = HeaderValue::from_str(&peer.ip().to_string())
             .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
         ConnInfo {
@@ -64,6 +73,7 @@ impl ConnInfo {
             local,
             peer_ip,
             local_port: HeaderValue::from(local.port()),
+            activity,
         }
     }
 }
@@ -141,11 +151,14 @@ enum Routed {
 
 static HTTPS_UPGRADE: HeaderValue = HeaderValue::from_static("TLS/1.2, HTTP/1.1");
 static CONNECTION_UPGRADE: HeaderValue = HeaderValue::from_static("Upgrade");
+#[allow(clippy::declare_interior_mutable_const)]
+const CONNECTION_CLOSE: HeaderValue = HeaderValue::from_static("close");
 
 pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Response<ProxyBody> {
     let started = Instant::now();
     let mut log = LogState::new(
         conn.shared.clone(),
+        conn.activity.clone(),
         SystemTime::now(),
         started,
         req.method().clone(),
@@ -161,6 +174,16 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
     };
     let (parts, body) = req.into_parts();
     let version = parts.version;
+    // an HTTP/1 request that asked to upgrade (or to tunnel) and is not upgraded ends
+    // its connection: the client may already be sending bytes of another protocol,
+    // which the framing guard no longer reads as requests
+    let close = version == Version::HTTP_11
+        && (parts.headers.contains_key(UPGRADE) || parts.method == Method::CONNECT);
+    let close_header: &[(&HeaderName, HeaderValue)] = if close {
+        &[(&CONNECTION, CONNECTION_CLOSE)]
+    } else {
+        &[]
+    };
     if parts.method == Method::CONNECT {
         // tunnels are not proxied
         return local(
@@ -168,6 +191,15 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::BadRequest,
             METHOD_NOT_ALLOWED,
+            close_header,
+        );
+    }
+    if !authority_agrees(&parts) {
+        return local(
+            log,
+            StatusCode::BAD_REQUEST,
+            ErrorKind::BadRequest,
+            BAD_REQUEST,
             &[],
         );
     }
@@ -273,7 +305,7 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
                             prefix,
                             forwarded_host,
                             preserve_host: m.preserve_host,
-                            end_stream: body.is_end_stream(),
+                            body: BodySize::of(&body),
                         };
                         match head.write() {
                             Some((head, framing, request_id)) => Routed::Proxy {
@@ -300,8 +332,11 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             status,
             kind,
             body,
-            extra,
-        } => return local(log, status, kind, body, &extra),
+            mut extra,
+        } => {
+            extra.extend(close_header.iter().map(|(n, v)| (*n, v.clone())));
+            return local(log, status, kind, body, &extra);
+        }
         Routed::Proxy {
             route,
             head,
@@ -327,7 +362,7 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
     } else {
         let c = Arc::new(ReqCounter::default());
         log.req = Some(c.clone());
-        Some(ReqBody::new(body, Some(c)))
+        Some(ReqBody::new(body, Some(c), conn.shared.limits.body_timeout))
     };
     let via = via(version);
 
@@ -346,6 +381,9 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             if !h.contains_key(&X_REQUEST_ID) {
                 h.insert(X_REQUEST_ID.clone(), request_id);
             }
+            if close {
+                h.insert(CONNECTION, CONNECTION_CLOSE);
+            }
             log.status = answer.head.status.as_u16();
             log.responded = true;
             let mut resp = Response::new(ProxyBody::upstream(answer.body, answer.conn, log));
@@ -355,11 +393,18 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
             resp
         }
         Err(e) => {
-            let client_failed = log
-                .req
-                .as_ref()
-                .is_some_and(|c| c.failed.load(std::sync::atomic::Ordering::Relaxed));
+            let (client_failed, client_slow) = log.req.as_ref().map_or((false, false), |c| {
+                (
+                    c.failed.load(std::sync::atomic::Ordering::Relaxed),
+                    c.timed_out.load(std::sync::atomic::Ordering::Relaxed),
+                )
+            });
             let (status, kind, body) = match &e {
+                _ if client_slow => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    ErrorKind::ClientAbort,
+                    REQUEST_TIMEOUT,
+                ),
                 _ if client_failed => {
                     (StatusCode::BAD_REQUEST, ErrorKind::ClientAbort, BAD_REQUEST)
                 }
@@ -386,8 +431,12 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
                     "upstream request failed: {e}"
                 );
             }
-            let mut resp = local(log, status, kind, body, &[]);
+            let mut resp = local(log, status, kind, body, close_header);
             resp.headers_mut().insert(X_REQUEST_ID.clone(), request_id);
+            if (client_slow || client_failed) && version != Version::HTTP_2 {
+                // the rest of the body may still come: not a request
+                resp.headers_mut().insert(CONNECTION, CONNECTION_CLOSE);
+            }
             resp
         }
     }
@@ -423,8 +472,77 @@ struct RequestHead<'a> {
     /// `X-Forwarded-Host`.
     forwarded_host: Option<&'a [u8]>,
     preserve_host: bool,
-    /// The client's request has no body.
-    end_stream: bool,
+    /// The client's body as hyper reads it.
+    body: BodySize,
+}
+
+/// The size of the client's body, as hyper read its framing (`Content-Length`, chunked,
+/// or HTTP/2 frames): the upstream request's framing is written from this alone, never
+/// copied from the client's headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodySize {
+    Empty,
+    Exact(u64),
+    Unknown,
+}
+
+impl BodySize {
+    fn of(body: &Incoming) -> Self {
+        if body.is_end_stream() {
+            return BodySize::Empty;
+        }
+        match body.size_hint().exact() {
+            Some(0) => BodySize::Empty,
+            Some(n) => BodySize::Exact(n),
+            None => BodySize::Unknown,
+        }
+    }
+}
+
+/// An HTTP/2 request's `:authority` and `Host` name the same host (when both are
+/// given).
+fn authority_agrees(parts: &hyper::http::request::Parts) -> bool {
+    if parts.version != Version::HTTP_2 {
+        return true;
+    }
+    match (parts.uri.authority(), parts.headers.get(HOST)) {
+        (Some(a), Some(h)) => a.as_str().as_bytes().eq_ignore_ascii_case(h.as_bytes()),
+        _ => true,
+    }
+}
+
+/// Cookies Portico sets for its own UI (sessions, one-time tokens, flash messages):
+/// never sent upstream, since the UI and the proxy may share a host name.
+fn portico_cookie(name: &[u8]) -> bool {
+    let name = name
+        .strip_prefix(b"__Host-")
+        .or_else(|| name.strip_prefix(b"__Secure-"))
+        .unwrap_or(name);
+    name.starts_with(b"portico_")
+}
+
+/// A `Cookie` value without Portico's own cookies (`None`: none is left).
+fn strip_portico_cookies(v: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(v.len());
+    for pair in v.split(|b| *b == b';') {
+        let pair = pair.trim_ascii();
+        if pair.is_empty() {
+            continue;
+        }
+        let name = pair
+            .split(|b| *b == b'=')
+            .next()
+            .unwrap_or(pair)
+            .trim_ascii();
+        if portico_cookie(name) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.extend_from_slice(b"; ");
+        }
+        out.extend_from_slice(pair);
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 impl RequestHead<'_> {
@@ -452,7 +570,6 @@ impl RequestHead<'_> {
             None => Vec::new(),
         };
         let mut host_seen = false;
-        let mut content_length: Option<&HeaderValue> = None;
         let mut request_id: Option<&HeaderValue> = None;
         let mut xff: Option<&HeaderValue> = None;
         let mut xff_more = false;
@@ -461,18 +578,27 @@ impl RequestHead<'_> {
                 match kind {
                     Special::Skip => continue,
                     Special::Host => {
-                        if self.preserve_host && !host_seen {
+                        // an absolute-form target's authority is the host
+                        // (RFC 9112 3.2.2)
+                        if self.preserve_host && !host_seen && parts.uri.authority().is_none() {
                             host_seen = true;
                             push_header(&mut head, "host", v.as_bytes());
                         }
                         continue;
+                    }
+                    Special::Cookie => {
+                        if memchr_portico(v.as_bytes()) {
+                            if let Some(kept) = strip_portico_cookies(v.as_bytes()) {
+                                push_header(&mut head, "cookie", &kept);
+                            }
+                            continue;
+                        }
                     }
                     Special::ForwardedFor => {
                         xff_more |= xff.is_some();
                         xff = Some(v);
                         continue;
                     }
-                    Special::ContentLength => content_length = Some(v),
                     Special::RequestId => {
                         request_id.get_or_insert(v);
                     }
@@ -521,21 +647,20 @@ impl RequestHead<'_> {
                 id
             }
         };
-        let framing = match content_length {
-            Some(v) => match std::str::from_utf8(v.as_bytes())
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())?
-            {
-                0 => ReqFraming::Empty,
-                n => ReqFraming::Length(n),
-            },
-            None if self.end_stream => {
+        let framing = match self.body {
+            BodySize::Empty => {
                 if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
                     head.extend_from_slice(b"content-length: 0\r\n");
                 }
                 ReqFraming::Empty
             }
-            None => {
+            BodySize::Exact(n) => {
+                head.extend_from_slice(b"content-length: ");
+                head.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                head.extend_from_slice(b"\r\n");
+                ReqFraming::Length(n)
+            }
+            BodySize::Unknown => {
                 head.extend_from_slice(b"transfer-encoding: chunked\r\n");
                 ReqFraming::Chunked
             }
@@ -545,15 +670,22 @@ impl RequestHead<'_> {
     }
 }
 
+/// Whether a `Cookie` value may hold one of Portico's cookies (a quick look first: most
+/// do not).
+fn memchr_portico(v: &[u8]) -> bool {
+    v.windows(8).any(|w| w == b"portico_")
+}
+
 /// Request headers that are not simply copied upstream.
 enum Special {
-    /// Hop-by-hop, `Expect` (100-continue is handled with the client) and the
-    /// `X-Forwarded-*` Portico sets.
+    /// Hop-by-hop, `Expect` (100-continue is handled with the client), the framing
+    /// (`Content-Length`: Portico writes its own) and the `X-Forwarded-*` Portico
+    /// sets.
     Skip,
     Host,
     ForwardedFor,
-    /// Copied, and frames the body.
-    ContentLength,
+    /// Copied without Portico's own cookies.
+    Cookie,
     /// Copied, and kept for the response.
     RequestId,
 }
@@ -566,7 +698,10 @@ fn special_request_header(n: &HeaderName) -> Option<Special> {
         return Some(Special::Host);
     }
     if n == CONTENT_LENGTH {
-        return Some(Special::ContentLength);
+        return Some(Special::Skip);
+    }
+    if n == COOKIE {
+        return Some(Special::Cookie);
     }
     let s = n.as_str();
     if s.len() < 12 || !s.starts_with("x-") {

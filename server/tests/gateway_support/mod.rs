@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use portico_router::RouteConfig;
 use serde_json::{json, Value};
 use server::gateway::snapshot::{ServiceConfig, Snapshot, Upstream};
-use server::gateway::{DataPlane, LogEntry, LogSink};
+use server::gateway::{DataPlane, LogEntry, LogSink, ProxyLimits};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -282,8 +282,13 @@ pub struct Gateway {
 
 impl Gateway {
     pub async fn start() -> Gateway {
+        Self::start_with_limits(ProxyLimits::default()).await
+    }
+
+    /// A data plane whose proxy listener applies `limits`.
+    pub async fn start_with_limits(limits: ProxyLimits) -> Gateway {
         let sink = Arc::new(Collect::default());
-        let dp = DataPlane::new("default".to_string(), sink.clone());
+        let dp = DataPlane::with_limits("default".to_string(), sink.clone(), limits);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -406,4 +411,147 @@ pub fn rss() -> u64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     pages * 4096
+}
+
+/// One request a [`recording_upstream`] parsed: method, target, `Host`, whole body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub method: String,
+    pub target: String,
+    pub host: String,
+    pub body: Vec<u8>,
+}
+
+/// A keep-alive HTTP/1.1 upstream (hyper) that records every request it parses, with
+/// its whole body, and answers `200` with the body `target=<target>`: what a smuggled
+/// request would look like to a real upstream.
+pub async fn recording_upstream() -> (SocketAddr, Arc<Mutex<Vec<Recorded>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let log = log.clone();
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body.collect().await.map(|b| b.to_bytes().to_vec());
+                        let target = parts.uri.to_string();
+                        if let Ok(body) = body {
+                            log.lock().unwrap().push(Recorded {
+                                method: parts.method.to_string(),
+                                target: target.clone(),
+                                host: parts
+                                    .headers
+                                    .get(hyper::header::HOST)
+                                    .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+                                    .unwrap_or_default(),
+                                body,
+                            });
+                        }
+                        Ok::<_, Infallible>(Response::new(
+                            Full::new(Bytes::from(format!("target={target}"))).boxed(),
+                        ))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// A response read off a raw connection.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Write `bytes` on a new connection to `addr` (then, with `half_close`, shut down the
+/// writing side), and read up to `want` responses (`Content-Length` framed, as the
+/// data plane sends them to HTTP/1.1 clients here) until the connection closes or
+/// nothing comes for `wait`. Also says whether the connection was closed.
+pub async fn raw_exchange(
+    addr: SocketAddr,
+    bytes: &[u8],
+    want: usize,
+    half_close: bool,
+    wait: Duration,
+) -> (Vec<RawResponse>, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    // the peer may close before all is written (a refused head)
+    let _ = s.write_all(bytes).await;
+    if half_close {
+        let _ = s.shutdown().await;
+    }
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let mut closed = false;
+    loop {
+        // parse what is complete
+        loop {
+            let mut hs = [httparse::EMPTY_HEADER; 64];
+            let mut r = httparse::Response::new(&mut hs);
+            let Ok(httparse::Status::Complete(n)) = r.parse(&buf) else {
+                break;
+            };
+            let headers: Vec<(String, String)> = r
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_ascii_lowercase(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect();
+            let len: usize = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            if buf.len() < n + len {
+                break;
+            }
+            let status = r.code.unwrap_or(0);
+            if (100..200).contains(&status) && status != 101 {
+                // interim (100 Continue): not an answer
+                buf.drain(..n);
+                continue;
+            }
+            out.push(RawResponse {
+                status,
+                headers,
+                body: buf[n..n + len].to_vec(),
+            });
+            buf.drain(..n + len);
+        }
+        if out.len() >= want && !closed {
+            // see whether the connection closes soon after
+            let mut b = [0u8; 1];
+            closed = matches!(
+                tokio::time::timeout(Duration::from_millis(300), s.read(&mut b)).await,
+                Ok(Ok(0) | Err(_))
+            );
+            break;
+        }
+        let mut chunk = [0u8; 8192];
+        match tokio::time::timeout(wait, s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => break,
+        }
+    }
+    (out, closed)
 }
