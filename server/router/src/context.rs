@@ -12,23 +12,34 @@ pub enum Protocol {
     Http,
     /// http over TLS
     Https,
+    /// a WebSocket upgrade over plain http
+    Ws,
+    /// a WebSocket upgrade over TLS
+    Wss,
 }
 
 impl Protocol {
-    /// `"http"` or `"https"` (the value of `net.protocol`).
+    /// `"http"`, `"https"`, `"ws"` or `"wss"` (the value of `net.protocol`).
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Http => "http",
             Protocol::Https => "https",
+            Protocol::Ws => "ws",
+            Protocol::Wss => "wss",
         }
     }
 
     /// 80 or 443.
     pub fn default_port(self) -> u16 {
         match self {
-            Protocol::Http => 80,
-            Protocol::Https => 443,
+            Protocol::Http | Protocol::Ws => 80,
+            Protocol::Https | Protocol::Wss => 443,
         }
+    }
+
+    /// Without TLS.
+    pub fn is_plain(self) -> bool {
+        matches!(self, Protocol::Http | Protocol::Ws)
     }
 }
 

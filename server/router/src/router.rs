@@ -479,6 +479,9 @@ impl Router {
         let proto_ok = match ctx.protocol {
             Protocol::Http => r.protocols.http,
             Protocol::Https => r.protocols.https,
+            // http routes take WebSocket upgrades too (as Kong's do)
+            Protocol::Ws => r.protocols.ws || r.protocols.http,
+            Protocol::Wss => r.protocols.wss || r.protocols.https,
         };
         if !proto_ok {
             return false;
@@ -641,7 +644,7 @@ impl Router {
             }
         }
         let https_redirect =
-            (r.protocols.https_only && ctx.protocol == Protocol::Http).then_some(r.redirect_code);
+            (r.protocols.https_only && ctx.protocol.is_plain()).then_some(r.redirect_code);
         Some(Match {
             route_id: &r.id,
             route_index: m.route as usize,

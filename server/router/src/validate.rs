@@ -158,6 +158,10 @@ pub(crate) struct Protocols {
     pub http: bool,
     pub https: bool,
     pub https_only: bool,
+    /// WebSocket upgrades only (Kong's `ws`/`wss` routes); `http`/`https` routes take
+    /// upgrades too.
+    pub ws: bool,
+    pub wss: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -199,19 +203,32 @@ pub(crate) fn compile_route(r: &RouteConfig) -> Result<CompiledRoute, Vec<RouteE
         http: false,
         https: false,
         https_only: false,
+        ws: false,
+        wss: false,
     };
     if r.protocols.is_empty() {
-        e.push("protocols", "must contain at least one of http, https");
+        e.push(
+            "protocols",
+            "must contain at least one of http, https, ws, wss",
+        );
     }
     for (i, p) in r.protocols.iter().enumerate() {
         match p.as_str() {
             "http" => protocols.http = true,
             "https" => protocols.https = true,
+            "ws" => protocols.ws = true,
+            "wss" => protocols.wss = true,
             other => e.push(
                 format!("protocols[{i}]"),
-                format!("unknown protocol `{other}` (expected http or https)"),
+                format!("unknown protocol `{other}` (expected http, https, ws or wss)"),
             ),
         }
+    }
+    if (protocols.ws || protocols.wss) && (protocols.http || protocols.https) {
+        e.push(
+            "protocols",
+            "ws and wss cannot be combined with http or https",
+        );
     }
     if protocols.https && !protocols.http {
         protocols.https_only = true;

@@ -341,6 +341,46 @@ fn protocols_and_https_redirect() {
 }
 
 #[test]
+fn ws_routes_take_only_websocket_upgrades_and_http_routes_take_them_too() {
+    let r = build(&[
+        route("ws-only", |r| {
+            r.paths = paths(&["/live"]);
+            r.protocols = paths(&["ws", "wss"]);
+        }),
+        route("http", |r| {
+            r.paths = paths(&["/api"]);
+            r.protocols = paths(&["http"]);
+        }),
+    ]);
+    let at = |path: &str, p: Protocol| {
+        r.find(&RequestContext::new("GET", "x", path).with_protocol(p))
+            .map(|m| m.route_id.to_string())
+    };
+    assert_eq!(at("/live", Protocol::Ws).as_deref(), Some("ws-only"));
+    assert_eq!(at("/live", Protocol::Http), None);
+    assert_eq!(at("/api", Protocol::Ws).as_deref(), Some("http"));
+    assert_eq!(at("/api", Protocol::Http).as_deref(), Some("http"));
+    assert_eq!(at("/api", Protocol::Wss), None);
+    // ws and http do not mix, and unknown protocols name the field
+    let err = portico_router::Router::build(&[route("mixed", |r| {
+        r.paths = paths(&["/m"]);
+        r.protocols = paths(&["http", "ws"]);
+    })])
+    .err()
+    .map(|e| format!("{e:?}"))
+    .unwrap_or_default();
+    assert!(err.contains("cannot be combined"), "{err}");
+    let err = portico_router::Router::build(&[route("bad", |r| {
+        r.paths = paths(&["/b"]);
+        r.protocols = paths(&["gopher"]);
+    })])
+    .err()
+    .map(|e| format!("{e:?}"))
+    .unwrap_or_default();
+    assert!(err.contains("protocols[0]") && err.contains("ws"), "{err}");
+}
+
+#[test]
 fn strip_path_and_upstream_path() {
     let r = build(&[
         route("strip", |r| r.paths = paths(&["/api"])),
