@@ -220,8 +220,9 @@ fn col(name: &str) -> Alias {
 
 impl Hub {
     /// Counts a data plane's batch once: validates it (a field error is a 422
-    /// naming `rows[i].field`; a batch of another runtime group than `group_id` is
-    /// refused as forbidden), records its id (already there: [`IngestOutcome::Duplicate`],
+    /// naming `rows[i].field`, and so is a package, version or route that is not in
+    /// the group's snapshots: see `hub::snapshot_ids`; a batch of another runtime
+    /// group than `group_id` is refused as forbidden), records its id (already there: [`IngestOutcome::Duplicate`],
     /// nothing added) and adds its rows to the minute, hour and day aggregates, all in
     /// one transaction through the writer.
     pub async fn ingest_analytics(
@@ -243,6 +244,14 @@ impl Hub {
         }
         let now = Utc::now();
         let minutes = validate(batch, now)?;
+        let retention = i64::from(MINUTE_RETENTION_DAYS.load(Ordering::Relaxed).max(1));
+        self.check_batch_ids(
+            group_id,
+            &group.name,
+            batch,
+            now - chrono::Duration::days(retention),
+        )
+        .await?;
         let rows = batch.rows.len();
         let node_id: String = node_id.chars().take(128).collect();
 
@@ -345,6 +354,8 @@ impl Hub {
                 _ => purged.day_rows = n,
             }
         }
+        self.purge_snapshot_ids(now - chrono::Duration::days(i64::from(r.minutes_days.max(1))))
+            .await?;
         let cutoff = now - BATCH_ID_RETENTION;
         loop {
             let ids: Vec<Uuid> = analytics_batch::Entity::find()
