@@ -1,4 +1,5 @@
-//! The write side of analytics: a data plane's [`Batch`] validated and counted once
+//! The write side of analytics: a data plane's [`Batch`] validated (its ids against
+//! the group's snapshots, see `hub::snapshot_ids`) and counted once
 //! (its id goes into `analytics_batches` in the same transaction), added to the
 //! minute, hour and day rows; and retention per resolution.
 //!
@@ -303,7 +304,8 @@ impl Hub {
     }
 
     /// Deletes, in short chunks through the writer, aggregate rows older than the
-    /// retention of their resolution and batch ids older than two days.
+    /// retention of their resolution, batch ids older than two days, and the snapshot
+    /// ids retired longer ago than the minute retention (see `hub::snapshot_ids`).
     pub async fn purge_analytics(&self, now: DateTime<Utc>, r: &Retention) -> Result<Purged> {
         let now_s = now.timestamp();
         let mut purged = Purged::default();
