@@ -9,6 +9,7 @@ mod m20261128_000003_documents;
 mod m20261128_000004_publishing;
 mod m20261130_000005_gateway;
 mod m20261130_000006_analytics;
+mod m20261207_000007_data_plane_trust;
 
 pub use m20261130_000006_analytics::AGGREGATE_TABLES;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_publishing::Migration),
             Box::new(m20261130_000005_gateway::Migration),
             Box::new(m20261130_000006_analytics::Migration),
+            Box::new(m20261207_000007_data_plane_trust::Migration),
         ]
     }
 }

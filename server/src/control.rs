@@ -9,7 +9,11 @@
 //! this id was counted before (nothing added). A batch that breaks a rule: 422 with
 //! `{"message": …, "field": "rows[3].status"}`, nothing stored. The embedded data
 //! planes record with the same recorder and hand their batches to the same
-//! [`Hub::ingest_analytics`] through [`HubTransport`].
+//! [`Hub::ingest_analytics`] through [`HubTransport`]. A data plane is trusted for its
+//! own group only: its rows may name the packages, versions and routes of that
+//! group's snapshots (see `hub::snapshot_ids`), its node row is the group's own, and
+//! what it says about itself (`/dp/v1/report`, host name, version) is cut and
+//! cleaned of control characters before it is logged or shown.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,6 +37,7 @@ use crate::gateway::recorder::{
 };
 use crate::gateway::snapshot::{headers, Report, Snapshot};
 use crate::gateway::{DataPlane, LogSink};
+use crate::hub::dataplanes::{node_text, MAX_REPORT_CHARS};
 use crate::hub::{Hub, NodeHello};
 use crate::store::runtime_group;
 
@@ -181,10 +186,13 @@ async fn report(State(hub): State<Hub>, h: HeaderMap, body: axum::body::Bytes) -
             )
         }
     };
-    let text = format!(
-        "config version {} refused: {}",
-        report.config_version,
-        report.error.chars().take(2000).collect::<String>()
+    // The node's words: cut and cleaned before they reach the log or the console.
+    let text = node_text(
+        &format!(
+            "config version {} refused: {}",
+            report.config_version, report.error
+        ),
+        MAX_REPORT_CHARS,
     );
     tracing::warn!(node = %hello.id, group = %group.name, "{text}");
     match hub.record_node(group.id, &hello, Some(Some(text))).await {

@@ -245,6 +245,28 @@ fn route_info(route: Uuid, version: Uuid, package: Uuid) -> Arc<RouteInfo> {
     })
 }
 
+/// Two routes of one version in the default group (rows may name only the ids of
+/// the group's snapshots).
+async fn two_routes(hub: &Hub) -> (Arc<RouteInfo>, Arc<RouteInfo>) {
+    let cat = common::gateway::orders(hub, "127.0.0.1:9".parse().unwrap()).await;
+    let other = hub
+        .create_route(
+            &Actor::console(),
+            &cat.key,
+            cat.version,
+            RouteInput {
+                paths: vec!["/other".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    (
+        route_info(cat.route, cat.version, cat.package),
+        route_info(other.id, cat.version, cat.package),
+    )
+}
+
 /// A small xorshift generator.
 struct Rng(u64);
 impl Rng {
@@ -317,7 +339,8 @@ async fn a_batch_posted_twice_counts_once_and_bad_batches_are_refused() {
             .await
             .unwrap()
             .secret;
-        let (route, version, package) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let cat = common::gateway::orders(&hub, "127.0.0.1:9".parse().unwrap()).await;
+        let (route, version, package) = (cat.route, cat.version, cat.package);
         let rec = Recorder::new(RecorderOptions::new(Uuid::new_v4().to_string()));
         let g: Arc<str> = Arc::from("default");
         let mut rng = Rng(11);
@@ -563,8 +586,7 @@ async fn rollups_equal_the_sum_of_their_minutes_across_hour_and_day_edges() {
             .id;
         let g: Arc<str> = Arc::from("default");
         let midnight = Utc::now().timestamp().div_euclid(86_400) * 86_400;
-        let r1 = route_info(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let r2 = route_info(Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (r1, r2) = two_routes(&hub).await;
         // minutes around 23:00 and around midnight (yesterday → today)
         let minutes: Vec<i64> = [-3_720, -3_660, -3_600, -3_540, -180, -120, -60, 0, 60, 120]
             .iter()

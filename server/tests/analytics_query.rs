@@ -1434,3 +1434,105 @@ async fn ranges_before_now_are_stable() {
     let r = b.hub.analytics_query_at(&actor, q, later).await.unwrap();
     assert_eq!(r.series[0].total, Some(0.0));
 }
+
+#[tokio::test]
+async fn huge_sums_saturate_instead_of_overflowing() {
+    // Rows whose sums are i64::MAX (data planes send sums; the ingest saturates them)
+    // and whose sketches hold more than half of u64::MAX values: every query that adds
+    // them saturates instead of panicking or wrapping.
+    let b = common::sqlite().await;
+    let hub = &b.hub;
+    let g = Uuid::new_v4();
+    let p = Uuid::new_v4();
+    let now = t("2026-11-30T12:34:56Z");
+    let minute = secs("2026-11-30T12:20:00Z");
+    let mut huge = Sketch::new();
+    huge.add_n(1_000, u64::MAX / 2 + 1);
+    for (table, step) in [
+        ("analytics_minute", 60),
+        ("analytics_hour", 3600),
+        ("analytics_day", 86400),
+    ] {
+        let mut ins = row::insert_into(table);
+        for (k, status) in [(0, 200), (1, 404), (2, 503)] {
+            let bucket = if step == 60 {
+                minute + 60 * k
+            } else {
+                minute.div_euclid(step) * step
+            };
+            let values = AggregateRow {
+                bucket,
+                runtime_group_id: g,
+                package_id: p,
+                version_id: p,
+                route_id: p,
+                status,
+                requests: i64::MAX,
+                request_bytes: i64::MAX,
+                response_bytes: i64::MAX,
+                total_latency_us: i64::MAX,
+                upstream_latency_us: i64::MAX,
+                upstream_requests: i64::MAX,
+                gateway_latency_us: i64::MAX,
+                sketches: [&huge; 5],
+            }
+            .values();
+            ins.values_panic(values);
+        }
+        let db = hub.db();
+        db.execute(db.get_database_backend().build(&ins))
+            .await
+            .expect("insert aggregates");
+    }
+    let actor = Actor::console();
+    let q = in_group(
+        AnalyticsQuery {
+            metrics: vec![
+                Metric::RequestCount,
+                Metric::ErrorRate4xx,
+                Metric::ResponseLatencyAvg,
+                Metric::UpstreamLatencyAvg,
+                Metric::ResponseLatencyP99,
+            ],
+            time_frame: Some(TimeFrame::H1),
+            ..Default::default()
+        },
+        g,
+    );
+    let r = hub.analytics_query_at(&actor, q, now).await.expect("query");
+    let count = series(&r, Metric::RequestCount)[0];
+    assert_eq!(count.total, Some(i64::MAX as f64));
+    assert!(series(&r, Metric::ResponseLatencyP99)[0].total.is_some());
+    let filters = Filters {
+        runtime_groups: vec![g],
+        ..Default::default()
+    };
+    for f in [TimeFrame::H1, TimeFrame::H24, TimeFrame::D7] {
+        let s = hub
+            .analytics_summary_at(&actor, filters.clone(), f, now)
+            .await
+            .expect("summary");
+        assert_eq!(s.current.requests, i64::MAX as u64, "{}", f.as_str());
+        assert!(s.current.error_rate.is_some_and(f64::is_finite));
+    }
+    let totals = hub
+        .package_totals_at(&actor, &[p], now)
+        .await
+        .expect("totals");
+    assert_eq!(totals[0].1.requests, i64::MAX as u64);
+    let days = in_group(
+        range(
+            "2026-11-20T00:00:00Z",
+            "2026-12-01T00:00:00Z",
+            Granularity::Day,
+            &[Metric::RequestCount],
+        ),
+        g,
+    );
+    let mut berlin = days.clone();
+    berlin.time_zone = Some("Europe/Berlin".into());
+    for q in [days, berlin] {
+        let r = run(hub, q).await;
+        assert_eq!(r.series[0].total, Some(i64::MAX as f64));
+    }
+}

@@ -217,3 +217,58 @@ async fn standalone_node_follows_the_control_plane_and_survives_its_outage() {
         node.stop().await;
     }
 }
+
+/// The names in a directory.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn cache_writes_from_two_nodes_sharing_a_directory_never_mix() {
+    use server::gateway::node::write_atomically;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    // 8 writers (two nodes' worth of threads) × 20 writes of 512 KiB each, every
+    // payload one repeated byte, so a mixed or truncated file shows.
+    let payload = |w: usize, k: usize| vec![b'a' + ((w * 20 + k) % 26) as u8; 512 * 1024];
+    std::thread::scope(|s| {
+        for w in 0..8 {
+            let path = path.clone();
+            s.spawn(move || {
+                for k in 0..20 {
+                    write_atomically(&path, &payload(w, k))
+                        .unwrap_or_else(|e| panic!("writer {w}, write {k}: {e}"));
+                    let got = std::fs::read(&path).unwrap();
+                    assert_eq!(got.len(), 512 * 1024, "a whole file");
+                    assert!(got.iter().all(|&b| b == got[0]), "one writer's bytes");
+                }
+            });
+        }
+    });
+    assert_eq!(
+        names_in(dir.path()),
+        ["config.json"],
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn a_failed_cache_write_keeps_the_old_file_and_leaves_no_temporary_file() {
+    use server::gateway::node::write_atomically;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    write_atomically(&path, b"{\"old\": true}").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"old\": true}");
+    // a directory in the way: the rename fails
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir(&blocked).unwrap();
+    std::fs::write(blocked.join("inside"), b"x").unwrap();
+    assert!(write_atomically(&blocked, b"new").is_err());
+    assert_eq!(names_in(dir.path()), ["blocked", "config.json"]);
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"old\": true}");
+}

@@ -33,6 +33,8 @@
 //!    passes when its status is in one of the classes, and in the codes, when given).
 //!    Only the columns the metrics need are read; sketch BLOBs only for percentiles.
 //! 6. **Aggregation** in Rust, per (bucket, group value, then value); sketches merge.
+//!    Sums and sketch counts saturate (at `i64::MAX`, `u64::MAX`) instead of
+//!    overflowing.
 //! 7. **Metrics**: counts are 0, not `None`; latencies, percentiles and error rates are
 //!    `None` where there were no requests. Averages are sums over counts (upstream
 //!    latency over the requests that reached an upstream); percentiles come from the
@@ -208,13 +210,7 @@ struct Acc {
 
 impl Acc {
     fn merge(&mut self, o: &Acc) {
-        self.requests += o.requests;
-        self.e4 += o.e4;
-        self.e5 += o.e5;
-        self.total_us += o.total_us;
-        self.upstream_us += o.upstream_us;
-        self.upstream_n += o.upstream_n;
-        self.gateway_us += o.gateway_us;
+        self.add_sums(o);
         for (mine, theirs) in self.sketches.iter_mut().zip(&o.sketches) {
             if let Some(t) = theirs {
                 match mine {
@@ -223,6 +219,28 @@ impl Acc {
                 }
             }
         }
+    }
+
+    /// The sums of `o` added (saturating: the stored sums come from data planes).
+    fn add_sums(&mut self, o: &Acc) {
+        self.requests = self.requests.saturating_add(o.requests);
+        self.e4 = self.e4.saturating_add(o.e4);
+        self.e5 = self.e5.saturating_add(o.e5);
+        self.total_us = self.total_us.saturating_add(o.total_us);
+        self.upstream_us = self.upstream_us.saturating_add(o.upstream_us);
+        self.upstream_n = self.upstream_n.saturating_add(o.upstream_n);
+        self.gateway_us = self.gateway_us.saturating_add(o.gateway_us);
+    }
+
+    /// The sums of `o` taken off (saturating).
+    fn sub_sums(&mut self, o: &Acc) {
+        self.requests = self.requests.saturating_sub(o.requests);
+        self.e4 = self.e4.saturating_sub(o.e4);
+        self.e5 = self.e5.saturating_sub(o.e5);
+        self.total_us = self.total_us.saturating_sub(o.total_us);
+        self.upstream_us = self.upstream_us.saturating_sub(o.upstream_us);
+        self.upstream_n = self.upstream_n.saturating_sub(o.upstream_n);
+        self.gateway_us = self.gateway_us.saturating_sub(o.gateway_us);
     }
 
     fn add_sketch(&mut self, k: usize, s: Sketch) {
@@ -239,11 +257,12 @@ impl Acc {
     fn totals(&self) -> Totals {
         let n = self.requests.max(0) as u64;
         let rate = |x: i64| (n > 0).then(|| x as f64 * 100.0 / n as f64);
+        let errors = self.e4.saturating_add(self.e5);
         Totals {
             requests: n,
             errors_4xx: self.e4.max(0) as u64,
             errors_5xx: self.e5.max(0) as u64,
-            error_rate: rate(self.e4 + self.e5),
+            error_rate: rate(errors),
             latency_avg_ms: (n > 0).then(|| self.total_us as f64 / n as f64 / 1000.0),
             latency_p99_ms: self.quantile(SK_TOTAL, 0.99).map(|v| v / 1000.0),
         }
@@ -408,13 +427,7 @@ fn fold_row(slot: &mut Acc, acc: Acc, blobs: &Blobs) {
 /// Takes a row (its sums and its encoded sketches) off the slot: the inverse of
 /// [`fold_row`] for a slot that holds it.
 fn unfold_row(slot: &mut Acc, acc: &Acc, blobs: &Blobs) {
-    slot.requests -= acc.requests;
-    slot.e4 -= acc.e4;
-    slot.e5 -= acc.e5;
-    slot.total_us -= acc.total_us;
-    slot.upstream_us -= acc.upstream_us;
-    slot.upstream_n -= acc.upstream_n;
-    slot.gateway_us -= acc.gateway_us;
+    slot.sub_sums(acc);
     for (k, b) in blobs.iter().enumerate() {
         if let (Some(bytes), Some(s)) = (b, slot.sketches[k].as_mut()) {
             if !s.remove_encoded(bytes) {
@@ -429,13 +442,7 @@ fn unfold_row(slot: &mut Acc, acc: &Acc, blobs: &Blobs) {
 
 /// Merges `acc` into the slot; moves sketches in when the slot has none.
 fn fold(slot: &mut Acc, mut acc: Acc) {
-    slot.requests += acc.requests;
-    slot.e4 += acc.e4;
-    slot.e5 += acc.e5;
-    slot.total_us += acc.total_us;
-    slot.upstream_us += acc.upstream_us;
-    slot.upstream_n += acc.upstream_n;
-    slot.gateway_us += acc.gateway_us;
+    slot.add_sums(&acc);
     for (k, s) in acc.sketches.iter_mut().enumerate() {
         if let Some(s) = s.take() {
             slot.add_sketch(k, s);

@@ -5,7 +5,9 @@
 //! its rank (the issue allows 2 %). Merging adds counts bucket by bucket, so minute
 //! sketches merge into exact hour and day sketches and any set of rows merges into one.
 //!
-//! Values are whole numbers (microseconds, bytes); 0 has a bucket of its own.
+//! Values are whole numbers (microseconds, bytes); 0 has a bucket of its own. Counts
+//! saturate at `u64::MAX` instead of overflowing (data planes send them: a merge of
+//! huge counts must neither panic nor wrap to a small number).
 //!
 //! Encoding (stored as a BLOB and shipped by data planes): byte 1 (format), then
 //! LEB128 varints: zero count, number of non-empty buckets, then for each bucket in
@@ -141,9 +143,9 @@ impl Sketch {
         if n == 0 {
             return;
         }
-        self.count += n;
+        self.count = self.count.saturating_add(n);
         if v == 0 {
-            self.zero += n;
+            self.zero = self.zero.saturating_add(n);
             return;
         }
         let i = index_of(v);
@@ -167,16 +169,16 @@ impl Sketch {
         if at >= self.counts.len() {
             self.counts.resize(at + 1, 0);
         }
-        self.counts[at] += n;
+        self.counts[at] = self.counts[at].saturating_add(n);
     }
 
     /// Adds every value of `other`.
     pub fn merge(&mut self, other: &Sketch) {
-        self.zero += other.zero;
-        self.count += other.zero;
+        self.zero = self.zero.saturating_add(other.zero);
+        self.count = self.count.saturating_add(other.zero);
         for (k, &n) in other.counts.iter().enumerate() {
             if n > 0 {
-                self.count += n;
+                self.count = self.count.saturating_add(n);
                 self.bump(other.offset + k as i32, n);
             }
         }
@@ -195,7 +197,7 @@ impl Sketch {
         }
         let mut seen = self.zero;
         for (k, &n) in self.counts.iter().enumerate() {
-            seen += n;
+            seen = seen.saturating_add(n);
             if seen > rank {
                 return Some(value_of(self.offset + k as i32));
             }
@@ -243,12 +245,12 @@ impl Sketch {
         Self::walk(bytes, |i, n| match i {
             None => zero = n,
             Some(i) => {
-                self.count += n;
+                self.count = self.count.saturating_add(n);
                 self.bump(i, n);
             }
         });
-        self.zero += zero;
-        self.count += zero;
+        self.zero = self.zero.saturating_add(zero);
+        self.count = self.count.saturating_add(zero);
         true
     }
 
@@ -364,7 +366,7 @@ impl Sketch {
                 return None;
             }
             let n = get_varint(bytes, &mut at)?;
-            s.count = s.count.checked_add(n)?;
+            s.count = s.count.saturating_add(n);
             s.bump(i, n);
             prev = Some(i);
         }
@@ -590,6 +592,31 @@ mod tests {
         }
         assert_eq!(index_of(u64::MAX), MAX_INDEX);
         assert_eq!(index_of(1), 0);
+    }
+
+    #[test]
+    fn counts_saturate_instead_of_overflowing() {
+        let mut huge = Sketch::new();
+        huge.add_n(1_000, u64::MAX - 1);
+        huge.add_n(0, u64::MAX / 2);
+        assert_eq!(huge.count(), u64::MAX);
+        let mut merged = huge.clone();
+        merged.merge(&huge);
+        merged.merge(&huge);
+        assert_eq!(merged.count(), u64::MAX);
+        let bytes = huge.encode();
+        let mut via_bytes = huge.clone();
+        assert!(via_bytes.merge_encoded(&bytes));
+        assert_eq!(via_bytes.count(), u64::MAX);
+        // stored sketches of saturated counts still read back
+        let back = Sketch::decode(&merged.encode()).unwrap();
+        assert_eq!(back.count(), u64::MAX);
+        assert!(back.quantile(0.99).is_some());
+        let mut one = Sketch::new();
+        one.add_n(7, u64::MAX);
+        one.add_n(7, 5);
+        assert_eq!(one.count(), u64::MAX);
+        assert!(one.quantile(1.0).is_some());
     }
 
     #[test]

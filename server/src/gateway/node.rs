@@ -3,8 +3,10 @@
 //! once after a restart, even while the control plane is unreachable) and long-polls
 //! the control plane for new snapshots (see [`super::snapshot`] for the protocol).
 //!
-//! Cache directory: `config.json` (the last applied snapshot, replaced atomically) and
-//! `node-id` (the node's UUID, created once).
+//! Cache directory: `config.json` (the last applied snapshot) and `node-id` (the
+//! node's UUID, created once), each replaced by [`write_atomically`]: a crash leaves
+//! the old or the new file, never a mix, and two nodes sharing the directory never
+//! write into each other's temporary file.
 //!
 //! Analytics (on unless `--analytics off`): a [`Recorder`] aggregates the requests and
 //! ships sealed batches with [`HttpTransport`] to `POST /dp/v1/analytics`, with the
@@ -236,19 +238,58 @@ fn node_id(cache: &Path) -> anyhow::Result<String> {
     Ok(id)
 }
 
-/// Write `bytes` to `path` through a temporary file and a rename, so that a crash
-/// leaves either the old or the new file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Write `bytes` to `path` so that a crash leaves either the old or the new file, and
+/// two nodes sharing a cache directory cannot mix their writes: the bytes go to a
+/// temporary file of a unique name in the same directory (created, never reused),
+/// which is flushed to disk, renamed over `path`, and the directory is flushed so the
+/// rename itself is durable. The temporary file is removed when any step fails.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = TempFile(dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp.0)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp.0, path)?;
+    std::mem::forget(tmp);
+    sync_dir(dir)
+}
+
+/// A temporary file, removed when dropped (forgotten once renamed).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    std::fs::rename(&tmp, path)
+}
+
+/// Flushes a directory's entries (a rename in it) to disk.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Directories cannot be opened as files here: the rename is as durable as the
+/// file system makes it.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Apply the cached snapshot, if there is a valid one for this runtime group.

@@ -1,4 +1,5 @@
-//! The write side of analytics: a data plane's [`Batch`] validated and counted once
+//! The write side of analytics: a data plane's [`Batch`] validated (its ids against
+//! the group's snapshots, see `hub::snapshot_ids`) and counted once
 //! (its id goes into `analytics_batches` in the same transaction), added to the
 //! minute, hour and day rows; and retention per resolution.
 //!
@@ -220,8 +221,9 @@ fn col(name: &str) -> Alias {
 
 impl Hub {
     /// Counts a data plane's batch once: validates it (a field error is a 422
-    /// naming `rows[i].field`; a batch of another runtime group than `group_id` is
-    /// refused as forbidden), records its id (already there: [`IngestOutcome::Duplicate`],
+    /// naming `rows[i].field`, and so is a package, version or route that is not in
+    /// the group's snapshots: see `hub::snapshot_ids`; a batch of another runtime
+    /// group than `group_id` is refused as forbidden), records its id (already there: [`IngestOutcome::Duplicate`],
     /// nothing added) and adds its rows to the minute, hour and day aggregates, all in
     /// one transaction through the writer.
     pub async fn ingest_analytics(
@@ -243,6 +245,14 @@ impl Hub {
         }
         let now = Utc::now();
         let minutes = validate(batch, now)?;
+        let retention = i64::from(MINUTE_RETENTION_DAYS.load(Ordering::Relaxed).max(1));
+        self.check_batch_ids(
+            group_id,
+            &group.name,
+            batch,
+            now - chrono::Duration::days(retention),
+        )
+        .await?;
         let rows = batch.rows.len();
         let node_id: String = node_id.chars().take(128).collect();
 
@@ -294,7 +304,8 @@ impl Hub {
     }
 
     /// Deletes, in short chunks through the writer, aggregate rows older than the
-    /// retention of their resolution and batch ids older than two days.
+    /// retention of their resolution, batch ids older than two days, and the snapshot
+    /// ids retired longer ago than the minute retention (see `hub::snapshot_ids`).
     pub async fn purge_analytics(&self, now: DateTime<Utc>, r: &Retention) -> Result<Purged> {
         let now_s = now.timestamp();
         let mut purged = Purged::default();
@@ -345,6 +356,8 @@ impl Hub {
                 _ => purged.day_rows = n,
             }
         }
+        self.purge_snapshot_ids(now - chrono::Duration::days(i64::from(r.minutes_days.max(1))))
+            .await?;
         let cutoff = now - BATCH_ID_RETENTION;
         loop {
             let ids: Vec<Uuid> = analytics_batch::Entity::find()

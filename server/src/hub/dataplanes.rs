@@ -29,6 +29,33 @@ pub const DP_TOKEN_PREFIX: &str = "pdp_";
 /// returns at least every 25 s).
 pub const CONNECTED_SECS: i64 = 40;
 
+/// The longest refusal a node's report keeps (in characters).
+pub const MAX_REPORT_CHARS: usize = 2_000;
+
+/// Text a data plane sent (a report, its host name, its version), fit to be logged
+/// and shown: control characters and the invisible marks that reorder or hide text
+/// (bidirectional overrides, zero-width characters) become spaces, and it is cut to
+/// `max` characters.
+pub fn node_text(s: &str, max: usize) -> String {
+    s.chars()
+        .take(max)
+        .map(|c| {
+            let invisible = matches!(
+                c,
+                '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2069}'
+                    | '\u{FEFF}'
+            );
+            if c.is_control() || invisible {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// What a node says about itself on every request.
 #[derive(Debug, Clone)]
 pub struct NodeHello {
@@ -154,6 +181,8 @@ impl Hub {
                 .map_err(db_err)?
                 .map(|g| g.config_version.max(0) as u64);
             if again == Some(version) {
+                // before any data plane can record traffic for its ids
+                self.record_snapshot_ids(group_id, &snap).await?;
                 let snap = Arc::new(snap);
                 if let Ok(mut cache) = self.snapshots.lock() {
                     cache.insert(group_id, snap.clone());
@@ -313,7 +342,9 @@ impl Hub {
             .map_err(db_err)
     }
 
-    /// Records that a node of `group` is alive (and, with `error`, what it refused).
+    /// Records that a node of `group` is alive (and, with `error`, what it refused);
+    /// its row is the group's own (the same node id in another group is another row),
+    /// its text cut and cleaned by [`node_text`].
     pub async fn record_node(
         &self,
         group: Uuid,
@@ -323,17 +354,16 @@ impl Hub {
         let now = Utc::now();
         // SQLite has one writer: take the hub's writer lock like every other change.
         let (writing, txn) = self.write_txn().await?;
-        let existing = data_plane_node::Entity::find_by_id(hello.id)
+        let existing = data_plane_node::Entity::find_by_id((group, hello.id))
             .one(&txn)
             .await
             .map_err(db_err)?;
-        let cut = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+        let error = error.map(|e| e.map(|e| node_text(&e, MAX_REPORT_CHARS)));
         match existing {
             Some(m) => {
                 let mut row: data_plane_node::ActiveModel = m.into();
-                row.runtime_group_id = Set(group);
-                row.hostname = Set(cut(&hello.hostname, 255));
-                row.version = Set(cut(&hello.version, 64));
+                row.hostname = Set(node_text(&hello.hostname, 255));
+                row.version = Set(node_text(&hello.version, 64));
                 row.config_version = Set(hello.config_version as i64);
                 row.embedded = Set(hello.embedded);
                 if let Some(e) = error {
@@ -346,8 +376,8 @@ impl Hub {
                 let row = data_plane_node::ActiveModel {
                     id: Set(hello.id),
                     runtime_group_id: Set(group),
-                    hostname: Set(cut(&hello.hostname, 255)),
-                    version: Set(cut(&hello.version, 64)),
+                    hostname: Set(node_text(&hello.hostname, 255)),
+                    version: Set(node_text(&hello.version, 64)),
                     config_version: Set(hello.config_version as i64),
                     embedded: Set(hello.embedded),
                     last_error: Set(error.flatten()),

@@ -14,6 +14,8 @@ mod packages;
 mod portal;
 mod runtime_groups;
 mod sessions;
+/// The ids a data plane may name in analytics: those of its group's snapshots.
+mod snapshot_ids;
 mod specs;
 mod tokens;
 mod versions;

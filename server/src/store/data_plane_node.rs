@@ -1,12 +1,14 @@
 use sea_orm::entity::prelude::*;
 
-/// A data plane node as last seen by the control plane.
+/// A data plane node as last seen by the control plane: one row per runtime group and
+/// node id, so a node id sent with one group's token never touches another group's row.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "data_plane_nodes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
     pub runtime_group_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
     pub hostname: String,
     pub version: String,
     pub config_version: i64,

@@ -15,6 +15,7 @@ pub mod runtime_group;
 pub mod service_package;
 pub mod service_version;
 pub mod session;
+pub mod snapshot_id;
 pub mod user;
 
 use app::model::Labels;
