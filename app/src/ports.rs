@@ -147,9 +147,12 @@ pub trait Catalog: Send + Sync + 'static {
 pub trait Accounts: Send + Sync + 'static {
     /// Whether any user exists (the first-run screen is open only while none does).
     async fn has_users(&self) -> Result<bool>;
-    /// Creates the first admin and signs them in; refused once any user exists.
+    /// Creates the first admin and signs them in; refused once any user exists, and
+    /// unless `setup_code` is the one-time code `portico serve` printed to its log (a
+    /// field error on `setup_code` otherwise).
     async fn setup_first_admin(
         &self,
+        setup_code: &str,
         email: &str,
         password: &str,
         source: &str,
@@ -375,6 +378,12 @@ pub fn client_address() -> String {
 /// The client's address as the server saw it; put in the request's extensions.
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub String);
+
+/// Whether the client reached Portico over TLS (as a trusted proxy in front says); put
+/// in the request's extensions by the server's authentication layer. Portico's own
+/// cookies are `__Host-` and `Secure` then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverTls(pub bool);
 
 /// The catalog from the Leptos context.
 pub fn catalog() -> Result<CatalogRef> {

@@ -1,5 +1,14 @@
 import { test as setup, expect } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ADMIN_EMAIL, ADMIN_STATE, PASSWORD } from "./accounts";
+
+/** The one-time setup code `portico serve` writes to `setup-code` in its data
+ * directory (`make e2e` serves with `--data-dir target/e2e-data`). */
+const SETUP_CODE = readFileSync(
+  process.env.PORTICO_SETUP_CODE_FILE ?? join(__dirname, "..", "..", "target", "e2e-data", "setup-code"),
+  "utf8",
+).trim();
 
 setup("first run: the first visitor creates the first admin", async ({ page }) => {
   const errors: string[] = [];
@@ -11,6 +20,7 @@ setup("first run: the first visitor creates the first admin", async ({ page }) =
   await page.waitForSelector("body[data-hydrated]");
 
   // The password rule shows as one types, and the server holds it too.
+  await page.getByLabel("Setup code").fill(SETUP_CODE);
   await page.getByLabel("Email").fill(ADMIN_EMAIL);
   await page.getByRole("textbox", { name: "Password", exact: true }).fill("too short");
   await expect(page.getByText("Use at least 12 characters")).toBeVisible();
@@ -20,6 +30,8 @@ setup("first run: the first visitor creates the first admin", async ({ page }) =
   await expect(page.getByText("Use at least 12 characters")).toBeVisible();
   await expect(page.getByLabel("Email")).toHaveValue(ADMIN_EMAIL);
 
+  // The code is a secret: it is not given back with the form, like the passwords.
+  await page.getByLabel("Setup code").fill(SETUP_CODE);
   await page.getByRole("textbox", { name: "Password", exact: true }).fill(PASSWORD);
   await page.getByLabel("Repeat the password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create admin and sign in" }).click();

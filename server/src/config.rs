@@ -103,10 +103,25 @@ pub struct ServeArgs {
     /// Folder with the built site (wasm, JS, CSS, static files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
-    /// Behind a reverse proxy: take the client address from X-Forwarded-For and the
-    /// host from X-Forwarded-Host (for the audit log, throttling and CSRF checks).
+    /// Behind a reverse proxy: take the client address from X-Forwarded-For (the
+    /// right-most entry that is not a trusted proxy), the host from X-Forwarded-Host
+    /// and the scheme from X-Forwarded-Proto (for the audit log, throttling, CSRF
+    /// checks, `__Host-`/Secure cookies and HSTS).
     #[arg(long, env = "PORTICO_TRUST_FORWARDED", default_value_t = false)]
     pub trust_forwarded: bool,
+    /// With --trust-forwarded: the reverse proxies (CIDR blocks or addresses,
+    /// comma-separated) skipped from the right of X-Forwarded-For to find the client;
+    /// the direct peer must be one of them for any forwarded header to count. Empty
+    /// (the default): only the direct peer is trusted, and the right-most entry is the
+    /// client.
+    #[arg(
+        long,
+        env = "PORTICO_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR",
+        value_parser = crate::auth::forwarded::parse_trusted_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// A session unused for this many minutes ends.
     #[arg(long, env = "PORTICO_SESSION_IDLE_MINUTES", default_value_t = 720)]
     pub session_idle_minutes: u32,

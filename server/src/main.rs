@@ -121,10 +121,27 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
+        let code = hub.setup_code();
+        let file = match code.write_file(&args.db.data_dir) {
+            Ok(path) => format!(" (also in {})", path.display()),
+            Err(e) => {
+                tracing::warn!(
+                    "could not write the setup code to {}: {e}",
+                    args.db.data_dir.display()
+                );
+                String::new()
+            }
+        };
         tracing::warn!(
-            "no user exists yet: open http://{}/setup to create the first admin, or run `portico admin create-user --email … --role admin`",
+            "no user exists yet: open http://{}/setup and create the first admin with the setup code below, or run `portico admin create-user --email … --role admin`",
             args.listen
         );
+        tracing::warn!("setup code: {}{file}", code.display());
+    } else {
+        server::auth::setup_code::remove_stale_file(&args.db.data_dir);
+    }
+    if !args.trusted_proxies.is_empty() && !args.trust_forwarded {
+        tracing::warn!("--trusted-proxies is ignored without --trust-forwarded");
     }
     {
         // Sweep expired sessions now and then.
@@ -166,33 +183,17 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
         args.limits.limits(),
     );
     let options = server::leptos_options(args.listen, &args.site_root);
-    let status_planes = planes.clone();
-    let status_recorder = recorder.clone();
     let app = server::web::app_with(
         hub,
         options,
         server::auth::AuthSettings {
             trust_forwarded: args.trust_forwarded,
+            trusted_proxies: args.trusted_proxies.clone(),
         },
-    )
-    .route(
-        "/status",
-        axum::routing::get(move || {
-            let planes = status_planes.clone();
-            let recorder = status_recorder.clone();
-            async move {
-                axum::Json(serde_json::json!({
-                    "control_plane": { "ready": true, "version": env!("CARGO_PKG_VERSION") },
-                    "data_planes": planes.status(),
-                    "analytics": {
-                        "buffered_batches": recorder.buffered(),
-                        "delivered_batches": recorder.delivered_batches(),
-                        "dropped_batches": recorder.dropped_batches(),
-                        "rejected_batches": recorder.rejected_batches(),
-                    },
-                }))
-            }
-        }),
+        server::web::StatusSources {
+            planes: Some(planes.clone()),
+            recorder: Some(recorder.clone()),
+        },
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(

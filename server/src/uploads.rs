@@ -6,7 +6,7 @@
 use app::api::flash_error_cookie;
 use app::error::AppError;
 use app::model::*;
-use app::ports::{Catalog, Portal};
+use app::ports::{Catalog, OverTls, Portal};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,10 +34,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
         .with_state(hub)
 }
 
+/// Whether the request came over TLS (the authentication layer says).
+fn https(tls: Option<Extension<OverTls>>) -> bool {
+    tls.is_some_and(|Extension(t)| t.0)
+}
+
 /// Back to `to` with `error` shown there once.
-fn back_with(to: &str, error: AppError) -> Response {
+fn back_with(to: &str, error: AppError, https: bool) -> Response {
     (
-        [(header::SET_COOKIE, flash_error_cookie(&error))],
+        [(header::SET_COOKIE, flash_error_cookie(&error, https))],
         Redirect::to(to),
     )
         .into_response()
@@ -97,6 +102,7 @@ async fn read_form(mut m: Multipart) -> Result<Form, AppError> {
 async fn upload_spec(
     State(hub): State<Hub>,
     Extension(actor): Extension<Actor>,
+    tls: Option<Extension<OverTls>>,
     Path((key, version_id)): Path<(String, Uuid)>,
     multipart: Multipart,
 ) -> Response {
@@ -123,7 +129,7 @@ async fn upload_spec(
     .await;
     match result {
         Ok(_) => Redirect::to(&format!("{page}#spec")).into_response(),
-        Err(e) => back_with(&page, e),
+        Err(e) => back_with(&page, e, https(tls)),
     }
 }
 
@@ -133,6 +139,7 @@ async fn upload_spec(
 async fn upload_docs(
     State(hub): State<Hub>,
     Extension(actor): Extension<Actor>,
+    tls: Option<Extension<OverTls>>,
     Path(key): Path<String>,
     multipart: Multipart,
 ) -> Response {
@@ -208,7 +215,7 @@ async fn upload_docs(
             };
             Redirect::to(&to).into_response()
         }
-        Err(e) => back_with(&form_page, e),
+        Err(e) => back_with(&form_page, e, https(tls)),
     }
 }
 

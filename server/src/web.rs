@@ -1,10 +1,13 @@
-//! The axum application: Leptos pages and server functions, the REST API, static files.
+//! The axum application: Leptos pages and server functions, the REST API, uploads, the
+//! data plane sync API, `/status`, static files. Every route of the binary is built
+//! here, in [`app_with`], before the layers (origin, security headers, authentication)
+//! are put around them all: no route can be added outside them.
 
 use std::sync::Arc;
 
 use app::ports::{AccountsRef, AnalyticsRef, CatalogRef, GatewaysRef, PortalRef};
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,19 +18,53 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::auth::{self, AuthSettings, AuthState};
+use crate::control::EmbeddedPlanes;
+use crate::gateway::recorder::Recorder;
 use crate::hub::Hub;
+
+/// The routes [`app_with`] adds besides the pages, the server functions and the REST
+/// API (`rest::operations()`): method and path template. Tests walk them all.
+pub const OTHER_ROUTES: [(&str, &str); 9] = [
+    ("GET", "/healthz"),
+    ("GET", "/"),
+    ("GET", "/status"),
+    ("GET", "/dp/v1/config"),
+    ("POST", "/dp/v1/report"),
+    ("POST", "/dp/v1/analytics"),
+    (
+        "POST",
+        "/upload/service-hub/{key}/versions/{version_id}/spec",
+    ),
+    ("POST", "/upload/service-hub/{key}/docs"),
+    ("GET", "/portal/services/{key}/versions/{version}/spec"),
+];
+
+/// What `GET /status` reports besides the control plane itself: the embedded data
+/// planes and their analytics recorder (`portico serve` has both; tests may not).
+#[derive(Clone, Default)]
+pub struct StatusSources {
+    pub planes: Option<EmbeddedPlanes>,
+    pub recorder: Option<Arc<Recorder>>,
+}
 
 /// Builds the whole HTTP application over a hub, with default settings.
 pub fn app(hub: Hub, options: LeptosOptions) -> Router {
-    app_with(hub, options, AuthSettings::default())
+    app_with(
+        hub,
+        options,
+        AuthSettings::default(),
+        StatusSources::default(),
+    )
 }
 
-/// Builds the whole HTTP application over a hub.
-pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Router {
-    let auth_state = AuthState {
-        hub: hub.clone(),
-        settings,
-    };
+/// Builds the whole HTTP application over a hub: every route, inside every layer.
+pub fn app_with(
+    hub: Hub,
+    options: LeptosOptions,
+    settings: AuthSettings,
+    status: StatusSources,
+) -> Router {
+    let auth_state = AuthState { hub: hub.clone() };
     let catalog: CatalogRef = Arc::new(hub.clone());
     let accounts: AccountsRef = Arc::new(hub.clone());
     let portal: PortalRef = Arc::new(hub.clone());
@@ -45,16 +82,22 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
         }
     };
     let shell_options = options.clone();
+    // Pages and server functions; a server function's body is at most MAX_FORM_BYTES
+    // (also when it is not a form: see `server_fn_errors`).
+    let leptos = Router::<LeptosOptions>::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), move || {
+            app::shell(shell_options.clone())
+        })
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES));
     Router::<LeptosOptions>::new()
         .route("/healthz", get(|| async { "ok" }))
         // `/` leads to the Service Hub, with or without JavaScript.
         .route("/", get(|| async { Redirect::to("/service-hub") }))
+        .route("/status", get(move || status_of(status.clone())))
         .merge(crate::rest::router(auth_state.hub.clone()))
         .merge(crate::uploads::router(auth_state.hub.clone()))
         .merge(crate::control::router(auth_state.hub.clone()))
-        .leptos_routes_with_context(&options, routes, context.clone(), move || {
-            app::shell(shell_options.clone())
-        })
+        .merge(leptos)
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context,
             app::shell,
@@ -66,7 +109,30 @@ pub fn app_with(hub: Hub, options: LeptosOptions, settings: AuthSettings) -> Rou
             auth::authenticate,
         ))
         .layer(middleware::from_fn(auth::security_headers))
+        .layer(middleware::from_fn_with_state(
+            settings,
+            auth::request_origin,
+        ))
         .with_state(options)
+}
+
+/// `GET /status` (any signed-in user or API token): the control plane, its embedded
+/// data planes and their analytics recorder.
+async fn status_of(status: StatusSources) -> axum::Json<serde_json::Value> {
+    let planes = status.planes.map(|p| p.status()).unwrap_or_default();
+    let analytics = status.recorder.map(|r| {
+        serde_json::json!({
+            "buffered_batches": r.buffered(),
+            "delivered_batches": r.delivered_batches(),
+            "dropped_batches": r.dropped_batches(),
+            "rejected_batches": r.rejected_batches(),
+        })
+    });
+    axum::Json(serde_json::json!({
+        "control_plane": { "ready": true, "version": env!("CARGO_PKG_VERSION") },
+        "data_planes": planes,
+        "analytics": analytics,
+    }))
 }
 
 /// Site assets (`/pkg/…`, `/vendor/…`) keep their names from release to release, so
@@ -106,9 +172,9 @@ async fn site_assets(req: Request, next: Next) -> Response {
     res
 }
 
-/// The largest form body a server function takes: a Markdown page is at most 1 MB,
-/// and URL-encoding can triple it.
-const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+/// The largest body a server function takes (4 MiB): a Markdown page is at most 1 MB,
+/// and URL-encoding can triple it. Larger: 413.
+pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// The largest form body echoed back in a redirect URL.
 const MAX_FORM_ECHO_BYTES: usize = 16 * 1024;
 
@@ -128,26 +194,30 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    // Keep a small form body, to give the fields back to a form posted without JavaScript.
+    // Server functions read their whole body with no limit of their own: read it here,
+    // up to MAX_FORM_BYTES, whatever its type. Keep a form body, to give the fields
+    // back to a form posted without JavaScript.
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let (req, form) = if is_form {
-        let (parts, body) = req.into_parts();
-        match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
-            Ok(bytes) => (
-                Request::from_parts(parts, Body::from(bytes.clone())),
-                Some(bytes),
-            ),
-            Err(_) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response()
-            }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "The request is too large: at most {} MB.",
+                    MAX_FORM_BYTES >> 20
+                ),
+            )
+                .into_response()
         }
-    } else {
-        (req, None)
     };
+    let req = Request::from_parts(parts, Body::from(bytes.clone()));
+    let form = is_form.then_some(bytes);
     let res = next.run(req).await;
     if !res.headers().contains_key("serverfnerror") {
         return res;
@@ -183,11 +253,12 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
             .extend_pairs(kept)
             .append_pair("__path", &path)
             .append_pair("__err", &encoded);
-        // Never echo secrets: fields whose name mentions a password are left out.
+        // Never echo secrets: passwords and the setup code are left out.
         let form = form.map(|f| {
             url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(
-                    url::form_urlencoded::parse(&f).filter(|(k, _)| !k.contains("password")),
+                    url::form_urlencoded::parse(&f)
+                        .filter(|(k, _)| !k.contains("password") && k != "setup_code"),
                 )
                 .finish()
         });

@@ -128,7 +128,8 @@ async fn sessions_expire_rotate_and_end() {
     assert_eq!(st, StatusCode::OK);
     assert!(s.login("sam@example.com", PASSWORD).await.status() == StatusCode::UNAUTHORIZED);
 
-    // Session cookies: HttpOnly, SameSite=Lax, Secure behind a TLS proxy.
+    // Session cookies: HttpOnly, SameSite=Lax. A client's own X-Forwarded-Proto is
+    // not believed without --trust-forwarded (see auth_routes for TLS behind a proxy).
     let r = s
         .anon
         .post(s.url("/rpc/auth/login"))
@@ -138,9 +139,10 @@ async fn sessions_expire_rotate_and_end() {
         .await
         .unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    for part in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+    for part in ["portico_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(part), "{cookie}");
     }
+    assert!(!cookie.contains("Secure"), "{cookie}");
 }
 
 #[tokio::test]
@@ -245,4 +247,113 @@ async fn failed_logins_back_off_without_telling_who_exists() {
             assert!(bodies.iter().all(|b| !b.contains("nobody")));
         }
     }
+}
+
+/// Many wrong passwords sent at once: only as many as the free failures get their
+/// password checked; the others are answered 429 at once.
+#[tokio::test]
+async fn parallel_sign_ins_cannot_all_pass_the_back_off() {
+    let s = server().await;
+    let attempts = (0..20).map(|_| {
+        s.anon
+            .post(s.url("/rpc/auth/login"))
+            .header("origin", s.base.clone())
+            .form(&[("email", ADMIN_EMAIL), ("password", "wrong password!!")])
+            .send()
+    });
+    let statuses: Vec<StatusCode> = futures_join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let waited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + waited, 20, "{statuses:?}");
+    assert!(
+        checked <= server::auth::throttle::FREE_FAILURES as usize,
+        "{checked} passwords were checked: {statuses:?}"
+    );
+}
+
+/// Sends all the requests at once (each on its own task) and waits for all.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// A token made with a token expires no later than its maker, and one that expires
+/// cannot make one that never does.
+#[tokio::test]
+async fn a_token_made_by_a_token_never_outlives_it() {
+    let s = server().await;
+    let maker = s
+        .hub
+        .console_create_token(
+            ADMIN_EMAIL,
+            NewApiToken {
+                name: "maker".into(),
+                role: None,
+                expires_in_days: Some(2),
+            },
+        )
+        .await
+        .unwrap();
+    let limit = maker.token.expires_at.unwrap();
+    let c = s.client_with_token(&maker.secret);
+    for body in [
+        json!({"name": "forever"}),
+        json!({"name": "longer", "expires_in_days": 30}),
+    ] {
+        let r = c
+            .post(s.url("/api/v1/tokens"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{body}");
+        let made: Value = r.json().await.unwrap();
+        let expires: chrono::DateTime<Utc> =
+            serde_json::from_value(made["token"]["expires_at"].clone())
+                .unwrap_or_else(|e| panic!("{body} → {made}: {e}"));
+        // (as stored: to the microsecond)
+        assert!(
+            (expires - limit).num_milliseconds().abs() <= 1,
+            "{body} → {made}: {limit}"
+        );
+    }
+    // A shorter one keeps its own expiry.
+    let r = c
+        .post(s.url("/api/v1/tokens"))
+        .json(&json!({"name": "shorter", "expires_in_days": 1}))
+        .send()
+        .await
+        .unwrap();
+    let made: Value = r.json().await.unwrap();
+    let expires: chrono::DateTime<Utc> =
+        serde_json::from_value(made["token"]["expires_at"].clone()).unwrap();
+    assert!(expires < limit - Duration::hours(12), "{made}");
+    // A session (not a token) may still make a token that never expires.
+    let r = s
+        .client
+        .post(s.url("/api/v1/tokens"))
+        .json(&json!({"name": "from the UI"}))
+        .send()
+        .await
+        .unwrap();
+    let made: Value = r.json().await.unwrap();
+    assert!(made["token"]["expires_at"].is_null(), "{made}");
 }

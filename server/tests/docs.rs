@@ -230,3 +230,53 @@ async fn deleting_a_package_deletes_its_pages() {
         );
     }
 }
+
+/// A 1 MB Markdown page posted as a form (3 MB once URL-encoded) fits the server
+/// functions' 4 MB body limit; a larger body of any type is refused with 413.
+#[tokio::test]
+async fn a_large_page_fits_the_form_limit() {
+    let s = common::start(common::sqlite().await).await;
+    let c = &s.client;
+    let (st, pkg) = send(
+        c,
+        reqwest::Method::POST,
+        s.url("/api/v1/service-packages"),
+        Some(json!({"display_name": "Big Docs"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let pkg_id = pkg["id"].as_str().unwrap().to_string();
+    // Each of these characters is three bytes URL-encoded (%26, %3D).
+    let content = "&=".repeat(500_000);
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("package_id", &pkg_id)
+        .append_pair("title", "Big page")
+        .append_pair("content", &content)
+        .finish();
+    assert!(body.len() > 3_000_000, "{}", body.len());
+    let r = c
+        .post(s.url("/rpc/docs/create"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let doc = s
+        .hub
+        .get_document(&Actor::console(), "big-docs", "big-page")
+        .await
+        .unwrap();
+    assert_eq!(doc.content.len(), 1_000_000);
+
+    for content_type in ["application/x-www-form-urlencoded", "application/json"] {
+        let r = c
+            .post(s.url("/rpc/docs/create"))
+            .header("content-type", content_type)
+            .body(vec![b'a'; 5 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{content_type}");
+    }
+}

@@ -9,39 +9,93 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::model::*;
 
-/// Where to go after signing in: a path on this site only.
+/// Where to go after signing in: a path on this site only. It starts with a single
+/// `/`, and holds no backslash and no control character (browsers drop tabs and line breaks
+/// from a URL, so `/\t/evil.example` would become `//evil.example`; a line break
+/// cannot go in a `Location` header at all). Anything else goes to the Service Hub.
 pub fn safe_next(next: Option<&str>) -> String {
     match next.map(str::trim) {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
             n.to_string()
         }
         _ => "/service-hub".to_string(),
     }
 }
 
-/// The `Set-Cookie` value for a session (`secret`), or one that removes it (`None`):
-/// HttpOnly, SameSite=Lax, and Secure when the client came over TLS.
-pub fn session_cookie(secret: Option<&str>, https: bool) -> String {
-    let secure = if https { "; Secure" } else { "" };
-    match secret {
-        Some(s) => format!("{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax{secure}"),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+/// The name one of Portico's own cookies has on a request: over TLS it carries the
+/// `__Host-` prefix, so browsers take it only with `Secure`, `Path=/` and no `Domain`
+/// (no other host, and no plain-HTTP page, can set it); on plain HTTP (a development
+/// setup on http://127.0.0.1) the plain name.
+pub fn cookie_name(name: &str, https: bool) -> String {
+    if https {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
     }
 }
 
-/// Whether the client reached us over TLS, as a proxy in front says
-/// (`X-Forwarded-Proto: https` or `Forwarded: proto=https`). Portico itself serves
-/// plain HTTP.
+/// The `Set-Cookie` value of one of Portico's own cookies (`None` removes it):
+/// `Path=/; HttpOnly`, the given `SameSite`, and over TLS `Secure` with the `__Host-`
+/// name; `max_age` in seconds, or a session cookie.
+pub fn own_cookie(
+    name: &str,
+    value: Option<&str>,
+    same_site: &str,
+    max_age: Option<u32>,
+    https: bool,
+) -> String {
+    let name = cookie_name(name, https);
+    let mut c = format!(
+        "{name}={}; Path=/; HttpOnly; SameSite={same_site}",
+        value.unwrap_or("")
+    );
+    match (value, max_age) {
+        (None, _) => c.push_str("; Max-Age=0"),
+        (Some(_), Some(secs)) => c.push_str(&format!("; Max-Age={secs}")),
+        (Some(_), None) => {}
+    }
+    if https {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// The `Set-Cookie` value for a session (`secret`), or one that removes it (`None`):
+/// HttpOnly, SameSite=Lax, and `__Host-`/Secure when the client came over TLS.
+pub fn session_cookie(secret: Option<&str>, https: bool) -> String {
+    own_cookie(SESSION_COOKIE, secret, "Lax", None, https)
+}
+
+/// Whether the client reached us over TLS, as the server's authentication layer
+/// decided (a trusted proxy's `X-Forwarded-Proto: https` under `--trust-forwarded`).
 #[cfg(feature = "ssr")]
-pub fn is_https(headers: &http::HeaderMap) -> bool {
-    let h = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase)
-    };
-    h("x-forwarded-proto").is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim() == "https"))
-        || h("forwarded").is_some_and(|v| v.contains("proto=https"))
+pub fn is_https(parts: &http::request::Parts) -> bool {
+    parts
+        .extensions
+        .get::<crate::ports::OverTls>()
+        .is_some_and(|t| t.0)
+}
+
+/// Whether the current request came over TLS (see [`is_https`]).
+#[cfg(feature = "ssr")]
+pub(crate) fn request_is_https() -> bool {
+    crate::ports::request_parts().is_some_and(|p| is_https(&p))
+}
+
+/// The value of one of Portico's own cookies on the current request, under the name
+/// it has there (see [`cookie_name`]); empty values count as absent.
+#[cfg(feature = "ssr")]
+pub(crate) fn own_request_cookie(name: &str) -> Option<String> {
+    let parts = crate::ports::request_parts()?;
+    let name = cookie_name(name, is_https(&parts));
+    request_cookie(&parts.headers, &name)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 /// The value of the cookie `name` in a request's headers.
@@ -60,8 +114,7 @@ pub fn request_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'
 /// Sets (or, with `None`, removes) the session cookie on the response.
 #[cfg(feature = "ssr")]
 fn set_session_cookie(secret: Option<&str>) {
-    let https = crate::ports::request_parts().is_some_and(|p| is_https(&p.headers));
-    set_cookie(&session_cookie(secret, https));
+    set_cookie(&session_cookie(secret, request_is_https()));
 }
 
 /// The session cookie's name.
@@ -80,6 +133,7 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
 
 #[server(prefix = "/rpc", endpoint = "auth/setup")]
 pub async fn setup(
+    setup_code: String,
     email: String,
     password: String,
     password_confirm: String,
@@ -92,7 +146,7 @@ pub async fn setup(
     }
     let source = crate::ports::client_address();
     let signed = crate::ports::accounts()?
-        .setup_first_admin(&email, &password, &source)
+        .setup_first_admin(&setup_code, &email, &password, &source)
         .await?;
     set_session_cookie(Some(&signed.session_secret));
     super::redirect("/service-hub");
@@ -145,14 +199,14 @@ const NEW_TOKEN_COOKIE: &str = "portico_new_token";
 pub async fn my_tokens() -> Result<AccountTokens, AppError> {
     let actor = crate::ports::actor()?;
     let tokens = crate::ports::accounts()?.list_tokens(&actor, false).await?;
-    let new_secret = crate::ports::request_parts().and_then(|p| {
-        request_cookie(&p.headers, NEW_TOKEN_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    });
+    let new_secret = own_request_cookie(NEW_TOKEN_COOKIE);
     if new_secret.is_some() {
-        set_cookie(&format!(
-            "{NEW_TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        set_cookie(&own_cookie(
+            NEW_TOKEN_COOKIE,
+            None,
+            "Strict",
+            None,
+            request_is_https(),
         ));
     }
     Ok(AccountTokens { tokens, new_secret })
@@ -163,26 +217,27 @@ pub async fn my_tokens() -> Result<AccountTokens, AppError> {
 #[cfg(feature = "ssr")]
 const FLASH_ERROR_COOKIE: &str = "portico_flash_error";
 
-/// The `Set-Cookie` value that carries `error` to the next page.
+/// The `Set-Cookie` value that carries `error` to the next page (`https`: the request
+/// came over TLS).
 #[cfg(feature = "ssr")]
-pub fn flash_error_cookie(error: &AppError) -> String {
+pub fn flash_error_cookie(error: &AppError, https: bool) -> String {
     use base64::Engine;
     let json = serde_json::to_vec(error).unwrap_or_default();
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-    format!("{FLASH_ERROR_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=120")
+    own_cookie(FLASH_ERROR_COOKIE, Some(&value), "Strict", Some(120), https)
 }
 
 /// The error carried by the flash cookie, if any; clears the cookie.
 #[cfg(feature = "ssr")]
 pub(crate) fn take_flash_error() -> Option<AppError> {
     use base64::Engine;
-    let value = crate::ports::request_parts().and_then(|p| {
-        request_cookie(&p.headers, FLASH_ERROR_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    })?;
-    set_cookie(&format!(
-        "{FLASH_ERROR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    let value = own_request_cookie(FLASH_ERROR_COOKIE)?;
+    set_cookie(&own_cookie(
+        FLASH_ERROR_COOKIE,
+        None,
+        "Strict",
+        None,
+        request_is_https(),
     ));
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(value)
@@ -234,9 +289,12 @@ pub async fn create_token(
             },
         )
         .await?;
-    set_cookie(&format!(
-        "{NEW_TOKEN_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=120",
-        created.secret
+    set_cookie(&own_cookie(
+        NEW_TOKEN_COOKIE,
+        Some(&created.secret),
+        "Strict",
+        Some(120),
+        request_is_https(),
     ));
     super::redirect("/account");
     Ok(created)
@@ -377,6 +435,10 @@ mod tests {
             "//evil.example",
             "/\\evil",
             "javascript:alert(1)",
+            "/\t/evil.example",
+            "/x\r\nSet-Cookie: a=b",
+            "/a\\b",
+            "/\u{7f}x",
         ] {
             assert_eq!(super::safe_next(Some(bad)), "/service-hub", "{bad}");
         }

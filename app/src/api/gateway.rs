@@ -199,11 +199,7 @@ pub async fn load_group_gateway(group: String) -> Result<DataPlanesPanel, AppErr
         .group_gateway(&actor, &group)
         .await?;
     let parts = crate::ports::request_parts();
-    let flash = parts.as_ref().and_then(|p| {
-        super::request_cookie(&p.headers, NEW_DP_TOKEN_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    });
+    let flash = super::auth::own_request_cookie(NEW_DP_TOKEN_COOKIE);
     let mut new_secret = None;
     if let Some(flash) = flash {
         // Only the group the token belongs to shows it (and takes it).
@@ -215,8 +211,12 @@ pub async fn load_group_gateway(group: String) -> Result<DataPlanesPanel, AppErr
         if let Some((g, secret)) = flash.split_once('.') {
             if g == group_id {
                 new_secret = Some(secret.to_string());
-                super::set_cookie(&format!(
-                    "{NEW_DP_TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+                super::set_cookie(&super::own_cookie(
+                    NEW_DP_TOKEN_COOKIE,
+                    None,
+                    "Strict",
+                    None,
+                    super::auth::request_is_https(),
                 ));
             }
         }
@@ -228,11 +228,7 @@ pub async fn load_group_gateway(group: String) -> Result<DataPlanesPanel, AppErr
                 .headers
                 .get(http::header::HOST)
                 .and_then(|h| h.to_str().ok())?;
-            let scheme = if super::is_https(&p.headers) {
-                "https"
-            } else {
-                "http"
-            };
+            let scheme = if super::is_https(p) { "https" } else { "http" };
             Some(format!("{scheme}://{host}"))
         })
         .unwrap_or_else(|| "http://127.0.0.1:3000".into());
@@ -255,9 +251,15 @@ pub async fn create_dp_token(
     // Without JavaScript the page is loaded anew: the secret goes with it, once. With
     // JavaScript the page shows it from this answer, and stays where it is.
     if accepts_html() {
-        super::set_cookie(&format!(
-            "{NEW_DP_TOKEN_COOKIE}={}.{}; Path=/; HttpOnly; SameSite=Strict; Max-Age=120",
-            created.token.runtime_group_id, created.secret
+        super::set_cookie(&super::own_cookie(
+            NEW_DP_TOKEN_COOKIE,
+            Some(&format!(
+                "{}.{}",
+                created.token.runtime_group_id, created.secret
+            )),
+            "Strict",
+            Some(120),
+            super::auth::request_is_https(),
         ));
         super::redirect(&format!(
             "/runtime-groups/{}#data-planes",

@@ -36,7 +36,17 @@ pub fn parse_id(field: &str, text: &str) -> Result<uuid::Uuid, AppError> {
 }
 
 /// Tells the browser (with or without JavaScript) to go to `path` after a mutation.
+/// A path that cannot be a `Location` header (leptos_axum would panic on it) goes to
+/// the Service Hub instead.
 #[cfg(feature = "ssr")]
 pub fn redirect(path: &str) {
+    if http::HeaderValue::from_str(path).is_err() {
+        tracing::error!(
+            ?path,
+            "not a valid redirect target; going to the Service Hub"
+        );
+        leptos_axum::redirect("/service-hub");
+        return;
+    }
     leptos_axum::redirect(path);
 }

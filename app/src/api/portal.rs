@@ -44,11 +44,7 @@ fn origin() -> String {
                 })
                 .unwrap_or("localhost")
                 .to_string();
-            let scheme = if super::is_https(&p.headers) {
-                "https"
-            } else {
-                "http"
-            };
+            let scheme = if super::is_https(&p) { "https" } else { "http" };
             format!("{scheme}://{host}")
         })
         .unwrap_or_default()

@@ -39,7 +39,8 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-/// `/setup`: creates the first admin; open only while no user exists.
+/// `/setup`: creates the first admin; open only while no user exists, and only to
+/// whoever has the setup code from the server's log.
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<Setup>::new();
@@ -50,11 +51,13 @@ pub fn SetupPage() -> impl IntoView {
             <h1 id="setup-title">"Welcome to Portico"</h1>
             <p class="lead">"Create the first admin account. This screen closes as soon as one exists."</p>
             <form method="post" action=Setup::url()>
+                <TextField label="Setup code" name="setup_code" autocomplete="off" required=true error=error
+                    hint="Portico prints it to its log at start-up (\"setup code: …\"), and writes it to the file setup-code in its data directory."/>
                 <TextField label="Email" name="email" input_type="email" autocomplete="username" required=true check=Check::Email error=error/>
                 <TextField label="Password" name="password" input_type="password" autocomplete="new-password" required=true check=Check::Password error=error
                     hint=format!("At least {PASSWORD_MIN} characters.")/>
                 <TextField label="Repeat the password" name="password_confirm" input_type="password" autocomplete="new-password" required=true error=error/>
-                <FormAlert error=error fields=&["email", "password", "password_confirm"]/>
+                <FormAlert error=error fields=&["setup_code", "email", "password", "password_confirm"]/>
                 <div class="form-actions">
                     <button type="submit" class="button primary">"Create admin and sign in"</button>
                 </div>

@@ -3,17 +3,23 @@
 //! every server function and REST handler calls with the `Actor` found here.
 //!
 //! Public (no session or token needed): `PUBLIC_PATHS`, `PUBLIC_PREFIXES` and
-//! `PUBLIC_SERVER_FNS`. Everything else answers 401 (API, server functions) or
-//! redirects to the sign-in page (pages) when anonymous.
+//! `PUBLIC_SERVER_FNS`. Everything else answers 401 (API, server functions, `/status`)
+//! or redirects to the sign-in page (pages) when anonymous. API tokens are taken by
+//! the REST API and `/status`.
+//!
+//! Over TLS (as a trusted proxy says, see `forwarded`) Portico's cookies are named
+//! `__Host-…` and `Secure`, and responses carry `Strict-Transport-Security`.
 
+pub mod forwarded;
 pub mod secret;
+pub mod setup_code;
 pub mod throttle;
 
 use std::net::SocketAddr;
 
 use app::error::AppError;
 use app::model::{Actor, Credential, Permission};
-use app::ports::ClientAddress;
+use app::ports::{ClientAddress, OverTls};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -69,37 +75,59 @@ pub fn is_self_service(path: &str) -> bool {
 /// Settings of the authentication layer.
 #[derive(Debug, Clone, Default)]
 pub struct AuthSettings {
-    /// Take the client address from `X-Forwarded-For` and the host from
-    /// `X-Forwarded-Host` (only behind a reverse proxy that sets them).
+    /// Behind a reverse proxy: believe its `X-Forwarded-For`, `X-Forwarded-Proto`
+    /// and `X-Forwarded-Host` (see `forwarded`).
     pub trust_forwarded: bool,
+    /// The proxies whose `X-Forwarded-For` entries are skipped to find the client;
+    /// when not empty, the direct peer must be one of them too. Empty: only the
+    /// direct peer is trusted.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone)]
 pub struct AuthState {
     pub hub: Hub,
-    pub settings: AuthSettings,
 }
 
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-pub use app::api::{is_https, request_cookie, session_cookie, SESSION_COOKIE};
+pub use app::api::{cookie_name, request_cookie, session_cookie, SESSION_COOKIE};
 
-fn client_address(req: &Request, settings: &AuthSettings) -> String {
-    if settings.trust_forwarded {
-        if let Some(first) = header_str(req.headers(), "x-forwarded-for")
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            return first.chars().take(64).collect();
-        }
-    }
-    req.extensions()
+/// The outermost layer: decides once what to believe about the request's origin
+/// (client address, TLS, host; see `forwarded`) and puts it in its extensions, as
+/// `forwarded::Origin`, `ClientAddress` and `OverTls`.
+pub async fn request_origin(
+    State(settings): State<AuthSettings>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|ci| ci.0.ip());
+    let origin = forwarded::origin(peer, req.headers(), &settings);
+    let ext = req.extensions_mut();
+    ext.insert(ClientAddress(origin.client.clone()));
+    ext.insert(OverTls(origin.https));
+    ext.insert(origin);
+    next.run(req).await
+}
+
+/// The request's origin as `request_origin` decided; believing no proxy when that
+/// layer is missing.
+fn origin_of(req: &Request) -> forwarded::Origin {
+    req.extensions()
+        .get::<forwarded::Origin>()
+        .cloned()
+        .unwrap_or_else(|| {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip());
+            forwarded::origin(peer, req.headers(), &AuthSettings::default())
+        })
 }
 
 /// `host[:port]` of a URL or origin, lower-cased.
@@ -113,17 +141,7 @@ fn authority_of(url: &str) -> Option<String> {
 /// CSRF: a state-changing request must come from a page of ours: its `Origin` (or,
 /// when absent, its `Referer`) must name our host. Requests with neither are let
 /// through only when they carry no session cookie (nothing ambient to abuse).
-fn same_origin(
-    headers: &HeaderMap,
-    settings: &AuthSettings,
-    has_cookie: bool,
-) -> Result<(), String> {
-    let host = settings
-        .trust_forwarded
-        .then(|| header_str(headers, "x-forwarded-host"))
-        .flatten()
-        .or_else(|| header_str(headers, header::HOST))
-        .map(str::to_ascii_lowercase);
+fn same_origin(headers: &HeaderMap, host: Option<&str>, has_cookie: bool) -> Result<(), String> {
     let claimed = match (
         header_str(headers, header::ORIGIN),
         header_str(headers, header::REFERER),
@@ -136,7 +154,7 @@ fn same_origin(
         None if has_cookie => Err("a state-changing request with a session cookie must say where it comes from (Origin or Referer)".into()),
         None => Ok(()),
         Some((which, value)) => {
-            if host.is_some() && authority_of(value) == host {
+            if host.is_some() && authority_of(value).as_deref() == host {
                 Ok(())
             } else {
                 Err(format!("its {which} ({value}) is not this site"))
@@ -149,6 +167,12 @@ fn is_api(path: &str) -> bool {
     path == "/api/v1" || path.starts_with("/api/v1/")
 }
 
+/// Paths for programs rather than browsers: they take API tokens, and answer an
+/// anonymous caller 401 in the REST error form instead of a sign-in redirect.
+fn is_machine(path: &str) -> bool {
+    is_api(path) || path == "/status"
+}
+
 fn wants_html(headers: &HeaderMap) -> bool {
     header_str(headers, header::ACCEPT).is_some_and(|a| a.contains("text/html"))
 }
@@ -157,7 +181,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 /// API, the server-function error encoding for `/rpc`, plain text otherwise.
 fn refuse(path: &str, err: AppError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN);
-    if is_api(path) {
+    if is_machine(path) {
         return crate::rest::ApiError(err).into_response();
     }
     if path.starts_with("/rpc/") {
@@ -187,10 +211,12 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    let https = is_https(req.headers());
+    let origin = origin_of(&req);
+    let https = origin.https;
     let now = Utc::now();
-    let source = client_address(&req, &state.settings);
+    let source = origin.client.clone();
     req.extensions_mut().insert(ClientAddress(source.clone()));
+    req.extensions_mut().insert(OverTls(https));
 
     // Who: an API token (REST only) or a session cookie.
     let bearer = header_str(req.headers(), header::AUTHORIZATION)
@@ -199,11 +225,13 @@ pub async fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_string());
-    let cookie_secret = request_cookie(req.headers(), SESSION_COOKIE)
+    // Over TLS only the `__Host-` cookie counts: a plain one may have been set by
+    // another host or a plain-HTTP page (session fixation).
+    let cookie_secret = request_cookie(req.headers(), &cookie_name(SESSION_COOKIE, https))
         .filter(|v| !v.is_empty())
         .map(str::to_string);
     let mut stale_cookie = false;
-    let actor: Option<Actor> = match (&bearer, is_api(&path)) {
+    let actor: Option<Actor> = match (&bearer, is_machine(&path)) {
         (Some(token), true) => match state.hub.authenticate_token(token, &source, now).await {
             Ok(Some(a)) => Some(a),
             Ok(None) => {
@@ -234,7 +262,11 @@ pub async fn authenticate(
         Some(Credential::Token(_))
     );
     if !safe && !by_token {
-        if let Err(why) = same_origin(req.headers(), &state.settings, cookie_secret.is_some()) {
+        if let Err(why) = same_origin(
+            req.headers(),
+            origin.host.as_deref(),
+            cookie_secret.is_some(),
+        ) {
             return refuse(
                 &path,
                 AppError::forbidden(format!("Cross-origin request refused: {why}.")),
@@ -284,7 +316,7 @@ pub async fn authenticate(
         let page_like = if is_rpc {
             !safe && wants_html(req.headers())
         } else {
-            !is_api(&path) && (safe || wants_html(req.headers()))
+            !is_machine(&path) && (safe || wants_html(req.headers()))
         };
         if page_like {
             // A page (or a form posted without JavaScript): go and sign in, then come back.
@@ -346,6 +378,7 @@ fn nonce_in(html: &[u8]) -> Option<String> {
 /// requests) gets the nonce from its own HTML, so hydration is never blocked.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let https = origin_of(&req).https;
     let mut res = next.run(req).await;
     let is_html = res
         .headers()
@@ -390,6 +423,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     res
 }
 

@@ -1,6 +1,14 @@
 //! Passwords (argon2id) and random secrets (session ids, API tokens; stored as SHA-256).
+//!
+//! Hashing and checking a password take 19 MiB and a core each: at most
+//! [`hashing_permits`] run at once (off the async workers), the others wait their turn,
+//! so a burst of sign-ins cannot take gigabytes.
 
 use std::sync::OnceLock;
+use std::time::Duration;
+
+use app::error::AppError;
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -46,6 +54,81 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// How many argon2 computations run at once: the machine's cores, 2 to 4.
+pub fn hashing_permits() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 4)
+}
+
+/// How long a password check waits for its turn before the caller is told to retry.
+const HASHING_WAIT: Duration = Duration::from_secs(10);
+
+fn hashing() -> &'static Semaphore {
+    static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| Semaphore::new(hashing_permits()))
+}
+
+#[cfg(test)]
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+#[cfg(test)]
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `work` (argon2) on a blocking thread once a hashing permit is free.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let permit = match tokio::time::timeout(HASHING_WAIT, hashing().acquire()).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(_)) => return Err(AppError::internal()),
+        Err(_) => {
+            return Err(AppError::TooManyRequests {
+                message: "Portico is busy checking other passwords; try again in a few seconds."
+                    .into(),
+                retry_after: 5,
+            })
+        }
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        #[cfg(test)]
+        {
+            use std::sync::atomic::Ordering;
+            let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+            PEAK.fetch_max(now, Ordering::SeqCst);
+        }
+        let out = work();
+        #[cfg(test)]
+        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        out
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::internal()
+    });
+    drop(permit);
+    out
+}
+
+/// [`hash_password`] off the async workers, under the hashing permits.
+pub async fn hash_password_bounded(password: String) -> Result<String, AppError> {
+    bounded(move || hash_password(&password))
+        .await?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::internal()
+        })
+}
+
+/// [`verify_password`] off the async workers, under the hashing permits.
+pub async fn verify_password_bounded(
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, AppError> {
+    bounded(move || verify_password(&password, stored.as_deref())).await
+}
+
 /// 32 random bytes, URL-safe base64 without padding (43 characters).
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -78,6 +161,29 @@ mod tests {
         assert!(!verify_password("wrong horse battery", Some(&h)));
         assert!(!verify_password("portico-dummy-password-for-timing", None));
         assert!(!verify_password("x", Some("not a hash")));
+    }
+
+    /// A burst of password checks runs at most `hashing_permits()` at a time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_password_checks_waits_for_permits() {
+        let stored = hash_password("correct horse battery").unwrap();
+        let checks: Vec<_> = (0..12)
+            .map(|i| {
+                let stored = stored.clone();
+                tokio::spawn(verify_password_bounded(
+                    format!("wrong password {i}"),
+                    Some(stored),
+                ))
+            })
+            .collect();
+        for c in checks {
+            assert!(!c.await.unwrap().unwrap());
+        }
+        let peak = PEAK.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            (1..=hashing_permits()).contains(&peak),
+            "{peak} argon2 computations ran at once"
+        );
     }
 
     #[test]

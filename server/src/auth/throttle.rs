@@ -2,6 +2,10 @@
 //! further attempt waits: 30 s, then doubling up to 15 minutes, counted from the last
 //! failure. Unknown accounts are throttled exactly like real ones, so the answer
 //! never tells whether an account exists. Kept in memory: a restart forgets it.
+//!
+//! An attempt counts as a failure from the moment it is let through, before its
+//! password is checked: of many attempts sent at once, only as many as there are free
+//! failures get a password check, and the rest wait. A success takes its count back.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -35,29 +39,28 @@ fn wait_after(failures: u32) -> i64 {
 }
 
 impl Throttle {
-    /// `Err(seconds)` when any of `keys` must still wait.
-    pub fn check(&self, keys: &[String], now: DateTime<Utc>) -> Result<(), u64> {
-        let Ok(entries) = self.entries.lock() else {
-            return Ok(());
-        };
+    /// Lets an attempt for `keys` through and counts it as a failure for each (see
+    /// [`Throttle::succeeded`], [`Throttle::refund`]); `Err(seconds)`, with nothing
+    /// counted, when any of `keys` must still wait. One lock for both, so attempts
+    /// made at once cannot all pass.
+    pub fn attempt(&self, keys: &[String], now: DateTime<Utc>) -> Result<(), u64> {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut wait = 0i64;
         for k in keys {
             if let Some(e) = entries.get(k) {
+                if (now - e.last).num_seconds() >= FORGET_AFTER_SECS {
+                    continue;
+                }
                 let until = e.last + Duration::seconds(wait_after(e.failures));
                 wait = wait.max((until - now).num_seconds());
             }
         }
         if wait > 0 {
-            Err(wait as u64)
-        } else {
-            Ok(())
+            return Err(wait as u64);
         }
-    }
-
-    pub fn fail(&self, keys: &[String], now: DateTime<Utc>) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
         if entries.len() > 100_000 {
             entries.retain(|_, e| (now - e.last).num_seconds() < FORGET_AFTER_SECS);
         }
@@ -69,15 +72,43 @@ impl Throttle {
             if (now - e.last).num_seconds() >= FORGET_AFTER_SECS {
                 e.failures = 0;
             }
-            e.failures += 1;
+            e.failures = e.failures.saturating_add(1);
             e.last = now;
+        }
+        Ok(())
+    }
+
+    /// The attempt signed in: its account (the first key) starts over, and the other
+    /// keys get back the failure [`Throttle::attempt`] counted.
+    pub fn succeeded(&self, keys: &[String]) {
+        let Some((account, others)) = keys.split_first() else {
+            return;
+        };
+        self.clear(account);
+        self.refund(others);
+    }
+
+    /// The attempt could not be checked (an internal error): it does not count.
+    pub fn refund(&self, keys: &[String]) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for k in keys {
+            if let Some(e) = entries.get_mut(k) {
+                e.failures = e.failures.saturating_sub(1);
+                if e.failures == 0 {
+                    entries.remove(k);
+                }
+            }
         }
     }
 
     pub fn clear(&self, key: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(key);
-        }
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
     }
 }
 
@@ -91,17 +122,43 @@ mod tests {
         let keys = vec!["account:a@b.io".to_string()];
         let t0 = Utc::now();
         for i in 0..FREE_FAILURES {
-            assert!(t.check(&keys, t0).is_ok(), "attempt {i}");
-            t.fail(&keys, t0);
+            assert!(t.attempt(&keys, t0).is_ok(), "attempt {i}");
         }
-        assert_eq!(t.check(&keys, t0), Err(30));
-        assert!(t.check(&keys, t0 + Duration::seconds(31)).is_ok());
-        t.fail(&keys, t0 + Duration::seconds(31));
-        assert_eq!(t.check(&keys, t0 + Duration::seconds(31)), Err(60));
+        assert_eq!(t.attempt(&keys, t0), Err(30));
+        assert_eq!(
+            t.attempt(&keys, t0),
+            Err(30),
+            "a refused attempt counts nothing"
+        );
+        assert!(t.attempt(&keys, t0 + Duration::seconds(31)).is_ok());
+        assert_eq!(t.attempt(&keys, t0 + Duration::seconds(31)), Err(60));
         // Another key is not affected; clearing starts over.
-        assert!(t.check(&["address:1.2.3.4".to_string()], t0).is_ok());
+        assert!(t.attempt(&["address:1.2.3.4".to_string()], t0).is_ok());
         t.clear(&keys[0]);
-        assert!(t.check(&keys, t0).is_ok());
+        assert!(t.attempt(&keys, t0).is_ok());
         assert_eq!(wait_after(40), MAX_WAIT_SECS);
+    }
+
+    #[test]
+    fn a_success_gives_the_address_its_attempt_back() {
+        let t = Throttle::default();
+        let t0 = Utc::now();
+        // One address signs in many users (an office behind one NAT): never throttled.
+        for i in 0..3 * FREE_FAILURES {
+            let keys = vec![format!("account:u{i}@b.io"), "address:10.0.0.1".to_string()];
+            assert!(t.attempt(&keys, t0).is_ok(), "sign-in {i}");
+            t.succeeded(&keys);
+        }
+        let keys = vec!["account:a@b.io".to_string(), "address:10.0.0.1".to_string()];
+        for _ in 0..FREE_FAILURES - 1 {
+            t.attempt(&keys, t0).unwrap();
+        }
+        t.attempt(&keys, t0).unwrap();
+        t.refund(&keys);
+        assert!(
+            t.attempt(&keys, t0).is_ok(),
+            "a refunded attempt did not count"
+        );
+        assert!(t.attempt(&keys, t0).is_err());
     }
 }

@@ -30,27 +30,17 @@ fn user_summary(m: &user::Model) -> serde_json::Value {
     json!({ "email": m.email, "role": m.role, "disabled": m.disabled })
 }
 
-/// Runs argon2 off the async workers.
+/// Runs argon2 off the async workers, a few at a time.
 async fn hash(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || secret::hash_password(&password))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
-            AppError::internal()
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::internal()
-        })
+    secret::hash_password_bounded(password).await
 }
 
 async fn verify(password: String, stored: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || secret::verify_password(&password, stored.as_deref()))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password check task failed");
-            AppError::internal()
-        })
+    secret::verify_password_bounded(password, stored).await
+}
+
+fn already_set_up() -> AppError {
+    AppError::conflict(None, "Portico already has users; sign in instead.")
 }
 
 fn wrong_credentials() -> AppError {
@@ -132,10 +122,15 @@ impl Hub {
 
     pub(super) async fn first_admin(
         &self,
+        setup_code: &str,
         email: &str,
         password: &str,
         source: &str,
     ) -> Result<SignedIn> {
+        if self.any_user().await? {
+            return Err(already_set_up());
+        }
+        self.setup_code.check(setup_code)?;
         let email = normalize_email("email", email)?;
         check_password("password", password)?;
         let password_hash = hash(password.to_string()).await?;
@@ -146,10 +141,7 @@ impl Hub {
             .map_err(db_err)?
             .is_some()
         {
-            return Err(AppError::conflict(
-                None,
-                "Portico already has users; sign in instead.",
-            ));
+            return Err(already_set_up());
         }
         let now = Utc::now();
         let actor = Actor {
@@ -162,6 +154,7 @@ impl Hub {
         let m = Self::insert_user(&txn, &actor, &email, Role::Admin, password_hash, now).await?;
         let session_secret = self.open_session(&txn, m.id, source, now).await?;
         txn.commit().await.map_err(db_err)?;
+        self.setup_code.used();
         Ok(SignedIn {
             me: Me {
                 id: m.id,
@@ -181,7 +174,9 @@ impl Hub {
         let now = Utc::now();
         let typed = email.trim().to_lowercase();
         let keys = [format!("account:{typed}"), format!("address:{source}")];
-        if let Err(wait) = self.throttle.check(&keys, now) {
+        // Counted before the password is checked, so parallel attempts cannot all
+        // pass; a success takes it back.
+        if let Err(wait) = self.throttle.attempt(&keys, now) {
             return Err(AppError::TooManyRequests {
                 message: format!(
                     "Too many failed sign-ins. Try again in {wait} second{}.",
@@ -190,24 +185,30 @@ impl Hub {
                 retry_after: wait,
             });
         }
-        let found = if password.len() > app::model::auth::PASSWORD_MAX * 4 {
-            None
-        } else {
-            Self::find_user_by_email(&self.db, &typed).await?
-        };
-        let ok = verify(
-            password.to_string(),
-            found.as_ref().map(|u| u.password_hash.clone()),
-        )
-        .await?;
-        let user = match found {
-            Some(u) if ok && !u.disabled => u,
-            _ => {
-                self.throttle.fail(&keys, now);
-                return Err(wrong_credentials());
+        let checked = async {
+            let found = if password.len() > app::model::auth::PASSWORD_MAX * 4 {
+                None
+            } else {
+                Self::find_user_by_email(&self.db, &typed).await?
+            };
+            let ok = verify(
+                password.to_string(),
+                found.as_ref().map(|u| u.password_hash.clone()),
+            )
+            .await?;
+            Ok(found.filter(|u| ok && !u.disabled))
+        }
+        .await;
+        let user = match checked {
+            Ok(Some(u)) => u,
+            Ok(None) => return Err(wrong_credentials()),
+            Err(e) => {
+                // Not a wrong password: the attempt does not count.
+                self.throttle.refund(&keys);
+                return Err(e);
             }
         };
-        self.throttle.clear(&keys[0]);
+        self.throttle.succeeded(&keys);
         let (_writing, txn) = self.write_txn().await?;
         let session_secret = self.open_session(&txn, user.id, source, now).await?;
         user::Entity::update_many()

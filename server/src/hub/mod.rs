@@ -36,6 +36,7 @@ pub use dataplanes::{NodeHello, CONNECTED_SECS, DP_TOKEN_PREFIX};
 pub use runtime_groups::{DEFAULT_GROUP, DEFAULT_PROXY_LISTEN};
 pub use sessions::SessionPolicy;
 
+use crate::auth::setup_code::SetupCode;
 use crate::auth::throttle::Throttle;
 
 #[derive(Clone)]
@@ -47,6 +48,8 @@ pub struct Hub {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     sessions: SessionPolicy,
     throttle: Arc<Throttle>,
+    /// The code the first-run screen asks for while no user exists.
+    setup_code: Arc<SetupCode>,
     spec_cache: Arc<specs::SpecCache>,
     /// Bumped after every committed gateway change (see `gateway_changed`).
     gateway_tx: Arc<tokio::sync::watch::Sender<u64>>,
@@ -66,6 +69,7 @@ impl Hub {
             sqlite_writer,
             sessions: SessionPolicy::default(),
             throttle: Arc::default(),
+            setup_code: Arc::default(),
             spec_cache: Arc::default(),
             gateway_tx: Arc::new(tokio::sync::watch::channel(0).0),
             snapshots: Arc::default(),
@@ -102,6 +106,11 @@ impl Hub {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The one-time code the first-run screen asks for (made anew by every hub).
+    pub fn setup_code(&self) -> &SetupCode {
+        &self.setup_code
     }
 }
 
@@ -343,11 +352,12 @@ impl Accounts for Hub {
     }
     async fn setup_first_admin(
         &self,
+        setup_code: &str,
         email: &str,
         password: &str,
         source: &str,
     ) -> Result<SignedIn> {
-        self.first_admin(email, password, source).await
+        self.first_admin(setup_code, email, password, source).await
     }
     async fn login(&self, email: &str, password: &str, source: &str) -> Result<SignedIn> {
         self.sign_in(email, password, source).await

@@ -1,5 +1,6 @@
 //! Personal API tokens: created with a role at most the owner's, shown once, stored as
 //! a SHA-256, listed, revoked, and refused once expired or when the owner is disabled.
+//! A token made with a token expires no later than the token that made it.
 
 use app::error::AppError;
 use app::model::auth::{check_token_name, normalize_email};
@@ -134,7 +135,7 @@ impl Hub {
             ));
         }
         let now = Utc::now();
-        let expires_at = match input.expires_in_days {
+        let asked = match input.expires_in_days {
             None | Some(0) => None,
             Some(d) if d <= 3650 => Some(now + Duration::days(i64::from(d))),
             Some(_) => {
@@ -143,6 +144,23 @@ impl Hub {
                     "A token expires in 1 to 3650 days (or never: leave it empty).",
                 ))
             }
+        };
+        // A token cannot outlive the token that makes it (nor, through it, mint one
+        // that never expires).
+        let parent_expiry = match actor.credential {
+            Credential::Token(parent) => {
+                api_token::Entity::find_by_id(parent)
+                    .one(&self.db)
+                    .await
+                    .map_err(db_err)?
+                    .ok_or_else(|| AppError::unauthorized("This API token was revoked."))?
+                    .expires_at
+            }
+            _ => None,
+        };
+        let expires_at = match (asked, parent_expiry) {
+            (Some(a), Some(p)) => Some(a.min(p)),
+            (a, p) => a.or(p),
         };
         let secret = format!("{TOKEN_PREFIX}{}", secret::random_secret());
         let prefix: String = secret.chars().take(10).collect();

@@ -97,12 +97,27 @@ pub async fn start_empty(backend: Backend) -> TestServer {
 
 /// Starts the application with no user, serving the site (wasm, JS, CSS) from `root`.
 pub async fn start_with_site(backend: Backend, root: &str) -> TestServer {
+    start_with_settings(backend, root, server::auth::AuthSettings::default()).await
+}
+
+/// Starts the application with no user and these authentication settings (e.g.
+/// behind a trusted proxy).
+pub async fn start_with_settings(
+    backend: Backend,
+    root: &str,
+    settings: server::auth::AuthSettings,
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = server::leptos_options(addr, root);
-    let app = server::web::app(backend.hub.clone(), options);
+    let app = server::web::app_with(
+        backend.hub.clone(),
+        options,
+        settings,
+        server::web::StatusSources::default(),
+    );
     tokio::spawn(async move {
         axum::serve(
             listener,
