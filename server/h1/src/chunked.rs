@@ -162,16 +162,14 @@ impl ChunkedDecoder {
             // `self.trailer_len` long (`i == consumed + trailer_len` then)
             let mut consumed = 0;
             let mut i = self.trailer_len;
-            let r = loop {
-                let Some(&b) = buf.get(i) else {
-                    break Ok(None);
-                };
+            // (an error is final: nothing needs to be consumed first)
+            while let Some(&b) = buf.get(i) {
                 i += 1;
                 let in_trailers = self.trailer_len > 0;
                 self.state = match self.state {
                     State::Start => {
                         if !self.add_digit(b)? {
-                            break Err(bad("invalid chunk size line: missing size digit"));
+                            return Err(bad("invalid chunk size line: missing size digit"));
                         }
                         State::Size
                     }
@@ -183,7 +181,7 @@ impl ChunkedDecoder {
                                 b'\t' | b' ' => State::SizeLws,
                                 b';' => State::Extension,
                                 b'\r' => State::SizeLf,
-                                _ => break Err(bad("invalid chunk size line: invalid size")),
+                                _ => return Err(bad("invalid chunk size line: invalid size")),
                             }
                         }
                     }
@@ -191,15 +189,15 @@ impl ChunkedDecoder {
                         b'\t' | b' ' => State::SizeLws,
                         b';' => State::Extension,
                         b'\r' => State::SizeLf,
-                        _ => break Err(bad("invalid chunk size linear white space")),
+                        _ => return Err(bad("invalid chunk size linear white space")),
                     },
                     State::Extension => match b {
                         b'\r' => State::SizeLf,
-                        b'\n' => break Err(bad("invalid chunk extension contains newline")),
+                        b'\n' => return Err(bad("invalid chunk extension contains newline")),
                         _ => {
                             self.extensions += 1;
                             if self.extensions >= EXTENSIONS_LIMIT {
-                                break Err(bad("chunk extensions over limit"));
+                                return Err(bad("chunk extensions over limit"));
                             }
                             State::Extension
                         }
@@ -207,15 +205,15 @@ impl ChunkedDecoder {
                     State::SizeLf => match b {
                         b'\n' if self.size == 0 => State::EndCr,
                         b'\n' => State::Body,
-                        _ => break Err(bad("invalid chunk size LF")),
+                        _ => return Err(bad("invalid chunk size LF")),
                     },
                     State::BodyCr => match b {
                         b'\r' => State::BodyLf,
-                        _ => break Err(bad("invalid chunk body CR")),
+                        _ => return Err(bad("invalid chunk body CR")),
                     },
                     State::BodyLf => match b {
                         b'\n' => State::Start,
-                        _ => break Err(bad("invalid chunk body LF")),
+                        _ => return Err(bad("invalid chunk body LF")),
                     },
                     State::EndCr => match b {
                         b'\r' => {
@@ -224,7 +222,7 @@ impl ChunkedDecoder {
                             }
                             State::EndLf
                         }
-                        b'\n' => break Err(bad("bare LF in the chunked trailer section")),
+                        b'\n' => return Err(bad("bare LF in the chunked trailer section")),
                         _ => {
                             if !in_trailers {
                                 // the section starts here
@@ -238,20 +236,20 @@ impl ChunkedDecoder {
                         self.push_trailer()?;
                         match b {
                             b'\r' => State::TrailerLf,
-                            b'\n' => break Err(bad("bare LF in the chunked trailer section")),
+                            b'\n' => return Err(bad("bare LF in the chunked trailer section")),
                             _ => State::Trailer,
                         }
                     }
                     State::TrailerLf => match b {
                         b'\n' => {
                             if self.trailer_lines >= TRAILER_FIELDS {
-                                break Err(bad("chunk trailers count overflow"));
+                                return Err(bad("chunk trailers count overflow"));
                             }
                             self.trailer_lines += 1;
                             self.push_trailer()?;
                             State::EndCr
                         }
-                        _ => break Err(bad("invalid trailer end LF")),
+                        _ => return Err(bad("invalid trailer end LF")),
                     },
                     State::EndLf => match b {
                         b'\n' => {
@@ -260,19 +258,18 @@ impl ChunkedDecoder {
                             }
                             State::End
                         }
-                        _ => break Err(bad("invalid chunk end LF")),
+                        _ => return Err(bad("invalid chunk end LF")),
                     },
                     // (left at the top of the outer loop)
-                    State::Body | State::End => break Ok(Some(())),
+                    State::Body | State::End => break,
                 };
                 if self.trailer_len == 0 {
                     consumed = i;
                 }
                 if matches!(self.state, State::Body | State::End) {
-                    break Ok(Some(()));
+                    break;
                 }
-            };
-            r?;
+            }
             buf.advance(consumed);
             match self.state {
                 State::Body => continue,
@@ -280,11 +277,9 @@ impl ChunkedDecoder {
                     if self.trailer_len == 0 {
                         return Ok(Step::End(None));
                     }
-                    let section = buf.split_to(self.trailer_len);
-                    return Ok(Step::End(Some(parse_trailers(
-                        &section,
-                        self.trailer_lines,
-                    )?)));
+                    let trailers = parse_trailers(&buf[..self.trailer_len], self.trailer_lines)?;
+                    buf.advance(self.trailer_len);
+                    return Ok(Step::End(Some(trailers)));
                 }
                 _ => return Ok(Step::NeedMore),
             }
