@@ -490,3 +490,87 @@ async fn invalid_answers_are_502() {
     assert_eq!(entries[4].error, Some(ErrorKind::UpstreamAbort));
     assert_eq!(entries[5].error, Some(ErrorKind::UpstreamAbort));
 }
+
+/// Framing an upstream's answer could be read two ways by (hyper is the reference,
+/// nginx where hyper is laxer): the head is refused with 502, or the body stops
+/// (the client sees its response fail) instead of being read the lax way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_upstream_framing_is_refused() {
+    const HEADS: [(&str, &[u8]); 5] = [
+        ("/plus-length", b"HTTP/1.1 200 OK\r\ncontent-length: +5\r\n\r\nhello"),
+        (
+            "/te-and-length",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
+        ("/te-gzip", b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nhello"),
+        (
+            "/te-twice",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
+        (
+            "/te-http10",
+            b"HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        ),
+    ];
+    const CHUNKED: &[u8] = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+    let long_ext = format!("5;{}\r\nhello\r\n0\r\n\r\n", "e".repeat(20_000));
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("/lf-size", b"5\nhello\r\n0\r\n\r\n".to_vec()),
+        ("/lf-data", b"5\r\nhello\n0\r\n\r\n".to_vec()),
+        ("/lf-last", b"5\r\nhello\r\n0\n\n".to_vec()),
+        ("/lf-end", b"5\r\nhello\r\n0\r\n\n".to_vec()),
+        ("/space-size", b" 5\r\nhello\r\n0\r\n\r\n".to_vec()),
+        ("/sign-size", b"+5\r\nhello\r\n0\r\n\r\n".to_vec()),
+        ("/long-ext", long_ext.into_bytes()),
+    ];
+    let answers: Arc<Vec<(String, Vec<u8>)>> = Arc::new(
+        HEADS
+            .iter()
+            .map(|(p, a)| (p.to_string(), a.to_vec()))
+            .chain(
+                bodies
+                    .iter()
+                    .map(|(p, b)| (p.to_string(), [CHUNKED, b].concat())),
+            )
+            .collect(),
+    );
+    let script = answers.clone();
+    let (addr, _) = scripted(move |_, mut r| {
+        let answers = script.clone();
+        async move {
+            if let Some(head) = r.head().await {
+                let line = request_line(&head).to_string();
+                if let Some((_, a)) = answers
+                    .iter()
+                    .find(|(p, _)| line.contains(&format!(" {p} ")))
+                {
+                    r.send(a).await;
+                }
+            }
+        }
+    })
+    .await;
+    let gw = gateway_to(addr).await;
+    let c = client();
+    for (path, _) in HEADS {
+        let r = c.get(gw.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 502, "{path}");
+    }
+    let entries = gw.sink.wait_for(HEADS.len()).await;
+    assert!(entries
+        .iter()
+        .all(|e| e.status == 502 && e.error == Some(ErrorKind::UpstreamUnavailable)));
+    for (path, _) in &bodies {
+        match c.get(gw.url(path)).send().await {
+            Ok(r) => {
+                assert_eq!(r.status(), 200, "{path}");
+                assert!(r.bytes().await.is_err(), "{path}: the body was taken");
+            }
+            Err(e) => assert!(!e.is_timeout(), "{path}: {e}"),
+        }
+    }
+    let entries = gw.sink.wait_for(HEADS.len() + bodies.len()).await;
+    assert!(entries[HEADS.len()..]
+        .iter()
+        .all(|e| e.error == Some(ErrorKind::UpstreamAbort)));
+}

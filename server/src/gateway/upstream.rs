@@ -23,8 +23,8 @@ use tokio::time::Instant;
 
 use super::body::ReqBody;
 use super::h1client::{
-    poll_exchange, replayable, Conn, ExchangeError, HeadError, ReqFraming, ReqWriter, RespBody,
-    RespHead,
+    idle_by_reading, poll_exchange, replayable, Conn, ExchangeError, HeadError, IdleProbe,
+    ReqFraming, ReqWriter, RespBody, RespHead,
 };
 
 /// Idle connections kept per upstream.
@@ -164,15 +164,31 @@ impl AsyncWrite for Stream {
     }
 }
 
+impl IdleProbe for Stream {
+    fn idle_usable(&mut self, rbuf: &mut bytes::BytesMut, cx: &mut Context<'_>) -> bool {
+        match self {
+            Stream::Plain(tcp) => {
+                let mut probe = [0u8; 1];
+                match tcp.try_read(&mut probe) {
+                    Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+                    // closed (0) or unexpected data
+                    Ok(_) => false,
+                }
+            }
+            Stream::Tls(_) => idle_by_reading(self, rbuf, cx),
+        }
+    }
+}
+
 /// A connection taken from its pool (or just opened) for one request.
 pub(crate) struct PooledConn {
     /// Boxed: cheap to move between the pool, the request and the response body.
-    c: Box<Conn>,
+    c: Box<Conn<Stream>>,
     pool: Arc<UpstreamPool>,
 }
 
 impl PooledConn {
-    pub(crate) fn conn(&mut self) -> &mut Conn {
+    pub(crate) fn conn(&mut self) -> &mut Conn<Stream> {
         &mut self.c
     }
 
@@ -211,7 +227,7 @@ pub(crate) struct UpstreamPool {
     read_timeout: Duration,
     write_timeout: Duration,
     /// Most recently used at the back.
-    idle: Mutex<VecDeque<Box<Conn>>>,
+    idle: Mutex<VecDeque<Box<Conn<Stream>>>>,
     stats: Arc<UpstreamStats>,
 }
 
@@ -256,7 +272,7 @@ impl UpstreamPool {
     /// The most recently used idle connection that is still open (closing expired
     /// ones on the way, also the oldest one when it expired).
     fn checkout(self: &Arc<Self>, cx: &mut Context<'_>, now: Instant) -> Option<PooledConn> {
-        let expired = |c: &Conn| now.saturating_duration_since(c.since) > IDLE_TIMEOUT;
+        let expired = |c: &Conn<Stream>| now.saturating_duration_since(c.since) > IDLE_TIMEOUT;
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.front().is_some_and(|c| expired(c)) {
             idle.pop_front();
