@@ -76,7 +76,7 @@ pub struct RespHead {
 /// A parsed response head, before the body.
 #[derive(Debug)]
 pub struct Parsed {
-    /// An interim (1xx) head has no headers (they are not kept).
+    /// An interim (1xx) head has no headers (they are not kept), but for a 101.
     pub head: RespHead,
     pub body: BodyDecoder,
     /// Neither side asked to close (HTTP/1.0: the upstream asked to keep alive) and
@@ -165,7 +165,11 @@ pub fn parse_head(rbuf: &mut BytesMut, head_request: bool) -> Result<Option<Pars
     let status =
         StatusCode::from_u16(code).map_err(|_| invalid(format!("invalid status {code}")))?;
     let http10 = resp.version == Some(0);
-    if status.is_informational() {
+    // interim answers are skipped; a 101 (the upstream switched protocols) keeps its
+    // headers: what follows is the new protocol's, and the connection is no longer
+    // HTTP
+    let switching = status == StatusCode::SWITCHING_PROTOCOLS;
+    if status.is_informational() && !switching {
         rbuf.advance(len);
         return Ok(Some(Parsed {
             head: RespHead {
@@ -261,7 +265,10 @@ pub fn parse_head(rbuf: &mut BytesMut, head_request: bool) -> Result<Option<Pars
         headers.remove(n);
     }
     let mut close = saw_close || (http10 && !saw_keep_alive);
-    let no_body = head_request || code == 204 || code == 304;
+    let no_body = head_request || code == 204 || code == 304 || switching;
+    if switching {
+        close = true;
+    }
     let body = if no_body {
         BodyDecoder::done()
     } else if te_lines > 0 {

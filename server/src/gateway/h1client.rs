@@ -99,6 +99,14 @@ pub(crate) struct Conn<S> {
     pub since: Instant,
 }
 
+impl<S> Conn<S> {
+    /// The transport and what was read past the last head: for a connection that
+    /// switched protocols (101).
+    pub(crate) fn into_parts(self) -> (S, BytesMut) {
+        (self.io, self.rbuf)
+    }
+}
+
 impl<S: IdleProbe> Conn<S> {
     /// Whether an idle connection can take a request: the upstream has not closed it
     /// and sent nothing unasked. Costs no system call while a TCP socket is not
@@ -266,6 +274,8 @@ pub(crate) struct ReqWriter {
     /// Writing failed (the upstream went away or stopped reading); nothing more is
     /// written.
     pub failed: bool,
+    /// The request asks to upgrade (WebSocket): a 101 answer is taken, not refused.
+    pub upgrade: bool,
 }
 
 /// What stopped a request from being written.
@@ -297,6 +307,7 @@ impl ReqWriter {
             consumed: false,
             done: false,
             failed: false,
+            upgrade: false,
         }
     }
 
@@ -522,6 +533,9 @@ pub(crate) fn poll_exchange<S: AsyncRead + AsyncWrite + Unpin>(
             match parse_head(&mut conn.rbuf, head_request) {
                 Ok(Some(p)) if p.head.status.is_informational() => {
                     if p.head.status == hyper::StatusCode::SWITCHING_PROTOCOLS {
+                        if w.upgrade {
+                            return Poll::Ready(Ok(p));
+                        }
                         return Poll::Ready(Err(ExchangeError::Head(HeadError::Invalid(
                             "unexpected 101 Switching Protocols".into(),
                         ))));

@@ -151,11 +151,17 @@ enum Routed {
 
 static HTTPS_UPGRADE: HeaderValue = HeaderValue::from_static("TLS/1.2, HTTP/1.1");
 static CONNECTION_UPGRADE: HeaderValue = HeaderValue::from_static("Upgrade");
+static WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 #[allow(clippy::declare_interior_mutable_const)]
 const CONNECTION_CLOSE: HeaderValue = HeaderValue::from_static("close");
 
-pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Response<ProxyBody> {
+pub(crate) async fn handle(
+    conn: Arc<ConnInfo>,
+    mut req: Request<Incoming>,
+) -> Response<ProxyBody> {
     let started = Instant::now();
+    // a WebSocket handshake: the client's side of the tunnel, once hyper hands it over
+    let websocket = is_websocket(&req).then(|| hyper::upgrade::on(&mut req));
     let mut log = LogState::new(
         conn.shared.clone(),
         conn.activity.clone(),
@@ -225,7 +231,11 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
         };
         let ctx = RequestContext::new(parts.method.as_str(), host, pq)
             .with_headers(&collected)
-            .with_protocol(Protocol::Http)
+            .with_protocol(if websocket.is_some() {
+                Protocol::Ws
+            } else {
+                Protocol::Http
+            })
             .with_src(conn.peer.ip(), conn.peer.port())
             .with_dst(conn.local.ip(), conn.local.port());
         match cfg.router.find(&ctx) {
@@ -306,6 +316,7 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
                             forwarded_host,
                             preserve_host: m.preserve_host,
                             body: BodySize::of(&body),
+                            websocket: websocket.is_some(),
                         };
                         match head.write() {
                             Some((head, framing, request_id)) => Routed::Proxy {
@@ -370,7 +381,37 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, req: Request<Incoming>) -> Respo
     let gateway = sent.saturating_duration_since(started);
     log.gateway_latency = Some(gateway);
     let pool = &target.service.pool;
-    match pool.send(&method, head, body, framing, sent.into()).await {
+    let upgrade = websocket.is_some();
+    match pool
+        .send(&method, head, body, framing, upgrade, sent.into())
+        .await
+    {
+        Ok(answer) if answer.head.status == StatusCode::SWITCHING_PROTOCOLS => {
+            let (Some(client), true) = (websocket, upgrade) else {
+                return local(
+                    log,
+                    StatusCode::BAD_GATEWAY,
+                    ErrorKind::UpstreamUnavailable,
+                    BAD_GATEWAY,
+                    close_header,
+                );
+            };
+            log.upstream_latency = Some(sent.elapsed());
+            log.status = 101;
+            log.responded = true;
+            log.finished = true;
+            let mut h = answer.head.headers;
+            h.insert(CONNECTION, CONNECTION_UPGRADE.clone());
+            h.insert(UPGRADE, WEBSOCKET.clone());
+            h.append(VIA, via);
+            let (upstream, early) = answer.conn.into_upgraded();
+            tokio::spawn(tunnel(client, upstream, early));
+            // the log step runs once, for the handshake (status 101)
+            let mut resp = Response::new(ProxyBody::full(Bytes::new(), log));
+            *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+            *resp.headers_mut() = h;
+            resp
+        }
         Ok(answer) => {
             let upstream = sent.elapsed();
             log.upstream_latency = Some(upstream);
@@ -474,6 +515,45 @@ struct RequestHead<'a> {
     preserve_host: bool,
     /// The client's body as hyper reads it.
     body: BodySize,
+    /// A WebSocket handshake: the upstream is asked to upgrade too.
+    websocket: bool,
+}
+
+/// A WebSocket handshake (RFC 6455 4.1): HTTP/1.1 `GET` with `Upgrade: websocket` and
+/// `Connection: upgrade`.
+fn is_websocket<B>(req: &Request<B>) -> bool {
+    req.version() == Version::HTTP_11
+        && req.method() == Method::GET
+        && req
+            .headers()
+            .get_all(UPGRADE)
+            .iter()
+            .any(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"))
+        && req.headers().get_all(CONNECTION).iter().any(|v| {
+            v.as_bytes()
+                .split(|b| *b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"))
+        })
+}
+
+/// Relay bytes both ways between the client and the upstream until either side
+/// closes; `early`: what the upstream sent right after its 101.
+async fn tunnel(
+    client: hyper::upgrade::OnUpgrade,
+    mut upstream: super::upstream::Stream,
+    early: bytes::BytesMut,
+) {
+    use tokio::io::AsyncWriteExt;
+    let Ok(client) = client.await else {
+        return;
+    };
+    let mut client = hyper_util::rt::TokioIo::new(client);
+    if !early.is_empty() && client.write_all(&early).await.is_err() {
+        return;
+    }
+    if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
+        tracing::debug!("websocket tunnel ended: {e}");
+    }
 }
 
 /// The size of the client's body, as hyper read its framing (`Content-Length`, chunked,
@@ -638,6 +718,10 @@ impl RequestHead<'_> {
             push_header(&mut head, "x-forwarded-prefix", p.as_bytes());
         }
         push_header(&mut head, "via", via(parts.version).as_bytes());
+        if self.websocket {
+            // what Kong sends upstream for a WebSocket handshake
+            head.extend_from_slice(b"connection: keep-alive, Upgrade\r\nupgrade: websocket\r\n");
+        }
         let request_id = match request_id {
             // a copy: a clone would keep hyper's whole read buffer alive
             Some(v) => HeaderValue::from_bytes(v.as_bytes()).ok()?,

@@ -192,6 +192,12 @@ impl PooledConn {
         &mut self.c
     }
 
+    /// The transport and what the upstream sent past its 101 answer: the connection
+    /// leaves its pool for good (a WebSocket tunnel).
+    pub(crate) fn into_upgraded(self) -> (Stream, bytes::BytesMut) {
+        (*self.c).into_parts()
+    }
+
     /// Give the connection back to its pool (the exchange on it is complete and it
     /// can take another request).
     pub(crate) fn release(self) {
@@ -302,10 +308,12 @@ impl UpstreamPool {
         head: Vec<u8>,
         body: Option<ReqBody>,
         framing: ReqFraming,
+        upgrade: bool,
         now: Instant,
     ) -> Result<Answer, UpstreamError> {
         let head_request = method == Method::HEAD;
         let mut w = ReqWriter::new(head, body, framing);
+        w.upgrade = upgrade;
         while let Some(mut conn) =
             std::future::poll_fn(|cx| Poll::Ready(self.checkout(cx, now))).await
         {
