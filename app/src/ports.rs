@@ -2,7 +2,8 @@
 //! SeaORM and puts them in the Leptos context; server functions and the REST API
 //! both call them, so no rule lives twice. Every call names its [`Actor`]: the domain
 //! checks the actor's role and writes the audit log, so the UI and the REST API can
-//! never disagree on who may do what.
+//! never disagree on who may do what. Each port method's first line is that check;
+//! the inner functions it calls take the proof ([`Authorized`]) only the check makes.
 
 use std::sync::Arc;
 
@@ -13,9 +14,16 @@ use crate::model::*;
 
 pub type Result<T> = std::result::Result<T, AppError>;
 
+/// The catalog: one port per area, each implemented in its own file of the server's
+/// `hub` with the role check as the first line of every method. `Catalog` is all of
+/// them, so callers hold one [`CatalogRef`].
+pub trait Catalog: RuntimeGroups + Packages + Versions + Documents + Specs {}
+
+impl<T: RuntimeGroups + Packages + Versions + Documents + Specs> Catalog for T {}
+
+/// Runtime groups.
 #[async_trait::async_trait]
-pub trait Catalog: Send + Sync + 'static {
-    // Runtime groups
+pub trait RuntimeGroups: Send + Sync + 'static {
     async fn list_runtime_groups(&self, actor: &Actor) -> Result<Vec<RuntimeGroup>>;
     /// By id or by name (case-insensitive).
     async fn get_runtime_group(&self, actor: &Actor, id_or_name: &str) -> Result<RuntimeGroup>;
@@ -36,8 +44,11 @@ pub trait Catalog: Send + Sync + 'static {
         patch: RuntimeGroupPatch,
     ) -> Result<RuntimeGroup>;
     async fn delete_runtime_group(&self, actor: &Actor, id: Uuid) -> Result<()>;
+}
 
-    // Service packages
+/// Service packages.
+#[async_trait::async_trait]
+pub trait Packages: Send + Sync + 'static {
     async fn list_packages(
         &self,
         actor: &Actor,
@@ -58,8 +69,11 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<ServicePackage>;
     /// Deletes the package and all its versions in one transaction.
     async fn delete_package(&self, actor: &Actor, id_or_key: &str) -> Result<()>;
+}
 
-    // Service versions
+/// Service versions (`package`: id or key).
+#[async_trait::async_trait]
+pub trait Versions: Send + Sync + 'static {
     async fn list_versions(
         &self,
         actor: &Actor,
@@ -86,8 +100,11 @@ pub trait Catalog: Send + Sync + 'static {
         patch: ServiceVersionPatch,
     ) -> Result<ServiceVersion>;
     async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()>;
+}
 
-    // Documentation pages of a package (`package`: id or key; `document`: id or slug)
+/// Documentation pages of a package (`package`: id or key; `document`: id or slug).
+#[async_trait::async_trait]
+pub trait Documents: Send + Sync + 'static {
     /// Every page of the package, without content, in tree order.
     async fn list_documents(&self, actor: &Actor, package: &str) -> Result<Vec<Document>>;
     async fn get_document(&self, actor: &Actor, package: &str, document: &str) -> Result<Document>;
@@ -97,6 +114,13 @@ pub trait Catalog: Send + Sync + 'static {
         package: &str,
         input: NewDocument,
     ) -> Result<Document>;
+    /// Creates several pages in one transaction: all of them, or (on any error) none.
+    async fn create_documents(
+        &self,
+        actor: &Actor,
+        package: &str,
+        inputs: Vec<NewDocument>,
+    ) -> Result<Vec<Document>>;
     async fn update_document(
         &self,
         actor: &Actor,
@@ -104,12 +128,16 @@ pub trait Catalog: Send + Sync + 'static {
         document: &str,
         patch: DocumentPatch,
     ) -> Result<Document>;
-    /// Markdown to safe HTML (raw HTML shown as text, dangerous URLs dropped).
-    fn render_markdown(&self, markdown: &str) -> String;
+    /// Markdown to safe HTML (raw HTML shown as text, dangerous URLs dropped), off the
+    /// async runtime and a few at a time.
+    async fn render_markdown(&self, markdown: String) -> Result<String>;
     /// Refused while other pages sit under it.
     async fn delete_document(&self, actor: &Actor, package: &str, document: &str) -> Result<()>;
+}
 
-    // The API spec of a version (OpenAPI 3.0/3.1 or Swagger 2.0, YAML or JSON)
+/// The API spec of a version (OpenAPI 3.0/3.1 or Swagger 2.0, YAML or JSON).
+#[async_trait::async_trait]
+pub trait Specs: Send + Sync + 'static {
     /// Validates and stores `text` as the version's spec, replacing any before.
     async fn put_spec(
         &self,
@@ -142,9 +170,14 @@ pub trait Catalog: Send + Sync + 'static {
     async fn delete_spec(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()>;
 }
 
-/// Accounts, sessions, tokens and the audit log.
+/// Accounts, sessions, tokens and the audit log: one port per area (as [`Catalog`]).
+pub trait Accounts: Users + Tokens + AuditLog {}
+
+impl<T: Users + Tokens + AuditLog> Accounts for T {}
+
+/// Users, signing in and out.
 #[async_trait::async_trait]
-pub trait Accounts: Send + Sync + 'static {
+pub trait Users: Send + Sync + 'static {
     /// Whether any user exists (the first-run screen is open only while none does).
     async fn has_users(&self) -> Result<bool>;
     /// Creates the first admin and signs them in; refused once any user exists, and
@@ -169,13 +202,21 @@ pub trait Accounts: Send + Sync + 'static {
     async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User>;
     async fn update_user(&self, actor: &Actor, id: Uuid, patch: UserPatch) -> Result<User>;
     async fn delete_user(&self, actor: &Actor, id: Uuid) -> Result<()>;
+}
 
+/// Personal API tokens.
+#[async_trait::async_trait]
+pub trait Tokens: Send + Sync + 'static {
     /// The actor's tokens; with `all`, everyone's (Admin only).
     async fn list_tokens(&self, actor: &Actor, all: bool) -> Result<Vec<ApiToken>>;
     async fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<CreatedApiToken>;
     /// Revokes one of the actor's tokens (an Admin may revoke anyone's).
     async fn revoke_token(&self, actor: &Actor, id: Uuid) -> Result<()>;
+}
 
+/// The audit log.
+#[async_trait::async_trait]
+pub trait AuditLog: Send + Sync + 'static {
     async fn audit_events(&self, actor: &Actor, query: AuditQuery) -> Result<Page<AuditEvent>>;
 }
 
@@ -198,9 +239,14 @@ pub trait Portal: Send + Sync + 'static {
 }
 
 /// The gateway side of the catalog: implementations and routes of versions, data
-/// plane tokens and nodes of runtime groups. `package`: id or key.
+/// plane tokens and nodes of runtime groups (one port per area, as [`Catalog`]).
+pub trait Gateways: GatewayConfig + DataPlanes {}
+
+impl<T: GatewayConfig + DataPlanes> Gateways for T {}
+
+/// A version's implementation and routes. `package`: id or key.
 #[async_trait::async_trait]
-pub trait Gateways: Send + Sync + 'static {
+pub trait GatewayConfig: Send + Sync + 'static {
     async fn put_implementation(
         &self,
         actor: &Actor,
@@ -266,7 +312,11 @@ pub trait Gateways: Send + Sync + 'static {
         route_id: Option<Uuid>,
         input: RouteInput,
     ) -> Result<Vec<(String, String)>>;
+}
 
+/// What runs a version's configuration: data planes, their tokens and nodes.
+#[async_trait::async_trait]
+pub trait DataPlanes: Send + Sync + 'static {
     /// Implementation, routes with proxy URLs and curl commands, and whether it is live.
     async fn version_gateway(
         &self,

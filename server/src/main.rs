@@ -117,7 +117,7 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
             idle: chrono::Duration::minutes(i64::from(args.session_idle_minutes.max(1))),
             absolute: chrono::Duration::hours(i64::from(args.session_max_hours.max(1))),
         });
-    if !app::ports::Accounts::has_users(&hub)
+    if !app::ports::Users::has_users(&hub)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {

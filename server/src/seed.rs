@@ -2,7 +2,7 @@
 
 use app::model::Actor;
 use app::model::*;
-use app::ports::Catalog;
+use app::ports::{Packages, RuntimeGroups, Versions};
 
 use crate::hub::Hub;
 

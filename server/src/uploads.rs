@@ -1,25 +1,51 @@
 //! File uploads from the dashboard's forms (multipart, so they work without
 //! JavaScript): a version's API spec, and Markdown files as documentation pages; and
 //! the portal's spec download. Each answers with a redirect: to the result, or back to
-//! the form with the error in a one-time cookie the page reads.
+//! the form with the error in a one-time cookie the page reads. They call the same
+//! ports as the REST API and the server functions (never the hub's inner functions),
+//! so the role checks are the ports' own.
 
 use app::api::flash_error_cookie;
 use app::error::AppError;
 use app::model::*;
-use app::ports::{Catalog, OverTls, Portal};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use app::ports::{CatalogRef, OverTls, PortalRef};
+use axum::extract::{DefaultBodyLimit, FromRef, Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::docs::spec::SPEC_MAX_BYTES;
 use crate::hub::Hub;
 use crate::rest::specs::{spec_download, spec_text};
 
-/// The routes, with the hub as state.
+/// What the upload handlers reach: the ports, nothing else of the hub.
+#[derive(Clone)]
+struct Ports {
+    catalog: CatalogRef,
+    portal: PortalRef,
+}
+
+impl FromRef<Ports> for CatalogRef {
+    fn from_ref(p: &Ports) -> Self {
+        p.catalog.clone()
+    }
+}
+
+impl FromRef<Ports> for PortalRef {
+    fn from_ref(p: &Ports) -> Self {
+        p.portal.clone()
+    }
+}
+
+/// The routes, with the hub's ports as state.
 pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
+    let ports = Ports {
+        catalog: Arc::new(hub.clone()),
+        portal: Arc::new(hub),
+    };
     Router::new()
         .route(
             "/upload/service-hub/{key}/versions/{version_id}/spec",
@@ -31,7 +57,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(hub: Hub) -> Router<S> {
             "/portal/services/{key}/versions/{version}/spec",
             get(portal_spec),
         )
-        .with_state(hub)
+        .with_state(ports)
 }
 
 /// Whether the request came over TLS (the authentication layer says).
@@ -100,7 +126,7 @@ async fn read_form(mut m: Multipart) -> Result<Form, AppError> {
 /// `POST /upload/service-hub/{key}/versions/{version_id}/spec`: `file` (a YAML or JSON
 /// file) or `text` (pasted); the file wins when both are given.
 async fn upload_spec(
-    State(hub): State<Hub>,
+    State(catalog): State<CatalogRef>,
     Extension(actor): Extension<Actor>,
     tls: Option<Extension<OverTls>>,
     Path((key, version_id)): Path<(String, Uuid)>,
@@ -124,7 +150,7 @@ async fn upload_spec(
                 "Choose a YAML or JSON file, or paste the spec.",
             ));
         }
-        hub.put_spec(&actor, &key, version_id, text).await
+        catalog.put_spec(&actor, &key, version_id, text).await
     }
     .await;
     match result {
@@ -137,7 +163,7 @@ async fn upload_spec(
 /// (title from its first `#` heading, else the file name; slug from the file name),
 /// under `parent_id`, published when `published` is on. All or none are created.
 async fn upload_docs(
-    State(hub): State<Hub>,
+    State(catalog): State<CatalogRef>,
     Extension(actor): Extension<Actor>,
     tls: Option<Extension<OverTls>>,
     Path(key): Path<String>,
@@ -204,7 +230,7 @@ async fn upload_docs(
                 content,
             });
         }
-        hub.insert_documents(&actor, &key, docs).await
+        catalog.create_documents(&actor, &key, docs).await
     }
     .await;
     match result {
@@ -221,10 +247,10 @@ async fn upload_docs(
 
 /// `GET /portal/services/{key}/versions/{version}/spec`: the original text.
 async fn portal_spec(
-    State(hub): State<Hub>,
+    State(portal): State<PortalRef>,
     Path((key, version)): Path<(String, String)>,
 ) -> Response {
-    match hub.portal_spec_text(&key, &version).await {
+    match portal.portal_spec_text(&key, &version).await {
         Ok((info, text)) => spec_download(&info, &info.file_name(&key, &version), text),
         Err(e) => crate::rest::ApiError(e).into_response(),
     }

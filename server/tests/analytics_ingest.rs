@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::model::*;
-use app::ports::{Catalog, Gateways};
+use app::ports::{DataPlanes, RuntimeGroups};
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;

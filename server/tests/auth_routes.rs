@@ -4,7 +4,7 @@
 mod common;
 
 use app::model::*;
-use app::ports::{Accounts, Catalog};
+use app::ports::{Packages, Users};
 use common::{session_of, ADMIN_EMAIL, PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

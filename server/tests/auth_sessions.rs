@@ -3,7 +3,7 @@
 mod common;
 
 use app::model::*;
-use app::ports::Accounts;
+use app::ports::Users;
 use chrono::{Duration, Utc};
 use common::{session_of, ADMIN_EMAIL, PASSWORD};
 use reqwest::StatusCode;

@@ -5,7 +5,7 @@ mod common;
 
 use app::error::AppError;
 use app::model::*;
-use app::ports::Catalog;
+use app::ports::{Packages, RuntimeGroups, Versions};
 
 /// The domain tests act as the console (an Admin); roles are tested in `auth.rs`.
 static CONSOLE: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(Actor::console);

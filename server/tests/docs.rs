@@ -4,7 +4,7 @@
 mod common;
 
 use app::model::*;
-use app::ports::Catalog;
+use app::ports::{Documents, Packages};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

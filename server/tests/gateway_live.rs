@@ -218,7 +218,7 @@ async fn embedded_data_plane_serves_routes_saved_over_rest() {
     // What the version dashboard shows.
     let g = server::hub::Hub::clone(&s.hub);
     let actor = app::model::Actor::console();
-    let vg = app::ports::Gateways::version_gateway(&g, &actor, "orders", v.parse().unwrap())
+    let vg = app::ports::DataPlanes::version_gateway(&g, &actor, "orders", v.parse().unwrap())
         .await
         .unwrap();
     assert!(vg.liveness.live, "{:?}", vg.liveness.missing);

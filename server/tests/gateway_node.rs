@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::model::*;
-use app::ports::Gateways;
+use app::ports::{DataPlanes, GatewayConfig};
 use reqwest::StatusCode;
 use serde_json::Value;
 use server::gateway::node::{run_node, NodeOptions};

@@ -5,6 +5,7 @@
 mod common;
 
 use app::model::Role;
+use app::ports::Portal;
 use common::portal::{page, send, PETSTORE};
 use reqwest::{Method as M, StatusCode};
 use serde_json::{json, Value};
@@ -158,9 +159,11 @@ async fn portal_shows_published_packages_listed_versions_and_published_pages_onl
         let (st, html) = page(a, s.url("/portal/services/shown-api/docs/guide")).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("Read me."));
-        // Tag filter without JavaScript.
+        // Tag filter without JavaScript; a tag the spec does not have filters nothing.
+        let (_, html) = page(a, s.url("/portal/services/shown-api?tag=pets")).await;
+        assert!(html.contains("List all pets"));
         let (_, html) = page(a, s.url("/portal/services/shown-api?tag=nothing")).await;
-        assert!(!html.contains("List all pets"));
+        assert!(html.contains("List all pets"));
 
         // The original spec, as uploaded, with its content type.
         let r = a
@@ -300,4 +303,90 @@ async fn publishing_needs_the_publisher_role_and_is_audited() {
             && actions.contains(&"service_package.unpublish"),
         "{actions:?}"
     );
+}
+
+/// The portal is public: a visitor's `?tag=` cannot make the server render (only the
+/// spec's own tags filter, anything else is the whole reference), and a page's HTML is
+/// rendered once per change of the page.
+#[tokio::test]
+async fn unknown_tags_render_nothing_and_pages_render_once_per_change() {
+    let s = common::start(common::sqlite().await).await;
+    package(&s, "Cached API", "cached-api").await;
+    let (st, _) = send(
+        &s.client,
+        M::PATCH,
+        s.url("/api/v1/service-packages/cached-api"),
+        Some(json!({"published": true})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+
+    let whole = s
+        .hub
+        .portal_package("cached-api", None, None)
+        .await
+        .unwrap();
+    let whole_spec = whole.spec.clone().expect("a reference");
+    assert!(whole_spec.tags.contains(&"pets".to_string()));
+    for tag in ["nothing", "Pets", "pets2", &"x".repeat(10_000)] {
+        let v = s
+            .hub
+            .portal_package("cached-api", None, Some(tag.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(
+            v,
+            whole,
+            "an unknown tag ({}) is the untagged view",
+            tag.len()
+        );
+    }
+    let pets = s
+        .hub
+        .portal_package("cached-api", None, Some(" pets ".into()))
+        .await
+        .unwrap()
+        .spec
+        .unwrap();
+    assert_eq!(pets.tag.as_deref(), Some("pets"));
+    let (st, html) = page(&s.anon, s.url("/portal/services/cached-api?tag=nothing")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("List all pets"), "the whole reference");
+
+    // The page's HTML comes from the cache while the page is unchanged: a change made
+    // behind the hub's back (same update time) is not seen...
+    let first = s.hub.portal_document("cached-api", "guide").await.unwrap();
+    assert!(first.html.contains("Read me."), "{}", first.html);
+    let again = s.hub.portal_document("cached-api", "guide").await.unwrap();
+    assert_eq!(again.html, first.html);
+    {
+        use sea_orm::ConnectionTrait;
+        s.hub
+            .db()
+            .execute_unprepared(
+                "UPDATE documents SET content = '# Guide\n\nSwapped.' WHERE slug = 'guide'",
+            )
+            .await
+            .unwrap();
+    }
+    let cached = s.hub.portal_document("cached-api", "guide").await.unwrap();
+    assert_eq!(cached.html, first.html, "served from the cache");
+    assert!(cached.page.content.contains("Swapped."));
+    // ...and an edit through the API renders it again.
+    let (st, _) = send(
+        &s.client,
+        M::PATCH,
+        s.url("/api/v1/service-packages/cached-api/documents/guide"),
+        Some(json!({"content": "# Guide\n\nEdited."})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    let edited = s.hub.portal_document("cached-api", "guide").await.unwrap();
+    assert!(
+        edited.html.contains("Edited.") && !edited.html.contains("Read me."),
+        "{}",
+        edited.html
+    );
+    let (_, html) = page(&s.anon, s.url("/portal/services/cached-api/docs/guide")).await;
+    assert!(html.contains("Edited."));
 }

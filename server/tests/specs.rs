@@ -229,11 +229,15 @@ async fn uploads_work_without_javascript() {
         "nothing of a refused upload is stored"
     );
 
-    // A Viewer cannot upload.
+    // A Viewer cannot upload: refused outright (the success answer is a 303), and the
+    // stored spec is not the one the viewer sent.
     let viewer = s.client_as("viewer@example.com", Role::Viewer).await;
-    let form = reqwest::multipart::Form::new().text("text", PETSTORE);
+    let changed = PETSTORE.replace("title: Petstore", "title: Viewer's Petstore");
+    assert_ne!(changed, PETSTORE);
+    let form = reqwest::multipart::Form::new().text("text", changed);
     let r = viewer.post(&upload).multipart(form).send().await.unwrap();
-    assert!(r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::SEE_OTHER);
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("Viewer"));
     let r = c
         .get(s.url(&format!(
             "/api/v1/service-packages/upload-api/versions/{vid}/spec"

@@ -29,7 +29,7 @@ pub async fn load_docs(key: String, slug: Option<String>) -> Result<DocsView, Ap
     let (page, html) = match slug.filter(|s| !s.is_empty()) {
         Some(slug) => {
             let doc = catalog.get_document(&actor, &id, &slug).await?;
-            let html = catalog.render_markdown(&doc.content);
+            let html = catalog.render_markdown(doc.content.clone()).await?;
             (Some(doc), html)
         }
         None => (None, String::new()),

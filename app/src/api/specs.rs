@@ -75,5 +75,5 @@ pub async fn preview_markdown(content: String) -> Result<String, AppError> {
             "A document is at most 1 MB of Markdown.",
         ));
     }
-    Ok(catalog.render_markdown(&content))
+    catalog.render_markdown(content).await
 }

@@ -134,10 +134,14 @@ impl Actor {
             source: "console".into(),
         }
     }
-    /// Refuses with 403 unless this actor's role allows `action`.
-    pub fn require(&self, action: Permission) -> Result<(), AppError> {
+    /// Refuses with 403 unless this actor's role allows `action`; the proof that it
+    /// does is what the domain's inner functions take, so none runs unchecked.
+    pub fn require(&self, action: Permission) -> Result<Authorized<'_>, AppError> {
         if self.role.allows(action) {
-            Ok(())
+            Ok(Authorized {
+                actor: self,
+                permission: action,
+            })
         } else {
             Err(AppError::forbidden(format!(
                 "Your role ({}) cannot {}; this needs {} or higher.",
@@ -149,6 +153,31 @@ impl Actor {
     }
     pub fn can(&self, action: Permission) -> bool {
         self.role.allows(action)
+    }
+}
+
+/// Proof that an actor's role was checked: made only by [`Actor::require`] (its
+/// fields are private, and it is neither `Default` nor deserializable). The domain's
+/// inner functions take one instead of a bare [`Actor`], so a port method that forgets
+/// its check does not compile. It reads as the actor it proves (for the audit log).
+#[must_use = "a permission check whose proof is dropped guards nothing"]
+#[derive(Debug, Clone, Copy)]
+pub struct Authorized<'a> {
+    actor: &'a Actor,
+    permission: Permission,
+}
+
+impl Authorized<'_> {
+    /// The permission that was checked.
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+}
+
+impl std::ops::Deref for Authorized<'_> {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        self.actor
     }
 }
 
@@ -357,6 +386,9 @@ mod tests {
         let e = a.require(Permission::EditCatalog).unwrap_err();
         assert_eq!(e.status(), 403);
         assert!(e.message().contains("Viewer") && e.message().contains("Maintainer"));
+        let proof = a.require(Permission::Read).unwrap();
+        assert_eq!(proof.permission(), Permission::Read);
+        assert_eq!(proof.email, a.email, "the proof reads as its actor");
     }
 
     #[test]

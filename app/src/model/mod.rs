@@ -20,8 +20,8 @@ pub use analytics::{
     Metric, Report, ReportInput, Series, Summary, TimeFrame, Totals,
 };
 pub use auth::{
-    Actor, ApiToken, AuditEvent, AuditQuery, CreatedApiToken, Credential, Me, NewApiToken, NewUser,
-    Permission, Role, User, UserPatch,
+    Actor, ApiToken, AuditEvent, AuditQuery, Authorized, CreatedApiToken, Credential, Me,
+    NewApiToken, NewUser, Permission, Role, User, UserPatch,
 };
 pub use docs::{ApiSpecInfo, Document, DocumentPatch, NewDocument, RenderedDocument, SpecView};
 pub use gateway::{

@@ -294,7 +294,7 @@ pub async fn authenticate(
         next.run(req).await
     } else if is_public(&path) {
         if safe && (path == "/login" || path == "/setup") {
-            let has_users = match app::ports::Accounts::has_users(&state.hub).await {
+            let has_users = match app::ports::Users::has_users(&state.hub).await {
                 Ok(v) => v,
                 Err(e) => return refuse(&path, e),
             };
@@ -331,7 +331,7 @@ pub async fn authenticate(
                     .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
                     .unwrap_or_else(|| "/service-hub".into())
             };
-            let has_users = app::ports::Accounts::has_users(&state.hub)
+            let has_users = app::ports::Users::has_users(&state.hub)
                 .await
                 .unwrap_or(true);
             let target = if !has_users {

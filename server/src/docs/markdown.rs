@@ -53,11 +53,17 @@ fn highlighter() -> &'static SyntectAdapter {
     })
 }
 
-/// Renders Markdown to HTML that is safe to embed.
+/// Renders Markdown to HTML that is safe to embed. CPU-heavy (up to 1 MB with
+/// highlighting): async code calls [`render_off_runtime`].
 pub fn render(markdown: &str) -> String {
     let mut plugins = Plugins::default();
     plugins.render.codefence_syntax_highlighter = Some(highlighter());
     markdown_to_html_with_plugins(markdown, &options(), &plugins)
+}
+
+/// [`render`] in the rendering pool (off the async runtime, a few at a time).
+pub async fn render_off_runtime(markdown: String) -> Result<String, AppError> {
+    super::pool::run("markdown rendering", move || render(&markdown)).await
 }
 
 #[cfg(test)]

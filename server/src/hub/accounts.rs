@@ -3,7 +3,7 @@
 use app::error::AppError;
 use app::model::auth::{check_password, normalize_email};
 use app::model::*;
-use app::ports::{Result, SignedIn};
+use app::ports::{Result, SignedIn, Users};
 use chrono::{DateTime, Utc};
 use sea_orm::*;
 use serde_json::json;
@@ -239,7 +239,7 @@ impl Hub {
 
     pub(super) async fn new_password(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         current: &str,
         new: &str,
     ) -> Result<SignedIn> {
@@ -300,7 +300,7 @@ impl Hub {
         })
     }
 
-    pub(super) async fn users(&self) -> Result<Vec<User>> {
+    pub(super) async fn users(&self, _: &Authorized<'_>) -> Result<Vec<User>> {
         Ok(user::Entity::find()
             .order_by_asc(user::Column::Email)
             .all(&self.db)
@@ -311,7 +311,7 @@ impl Hub {
             .collect())
     }
 
-    pub(super) async fn add_user(&self, actor: &Actor, input: NewUser) -> Result<User> {
+    pub(super) async fn add_user(&self, actor: &Authorized<'_>, input: NewUser) -> Result<User> {
         let email = normalize_email("email", &input.email)?;
         check_password("password", &input.password)?;
         let password_hash = hash(input.password).await?;
@@ -342,7 +342,7 @@ impl Hub {
 
     pub(super) async fn change_user(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         id: Uuid,
         patch: UserPatch,
     ) -> Result<User> {
@@ -382,7 +382,7 @@ impl Hub {
         Ok(user_dto(m))
     }
 
-    pub(super) async fn remove_user(&self, actor: &Actor, id: Uuid) -> Result<()> {
+    pub(super) async fn remove_user(&self, actor: &Authorized<'_>, id: Uuid) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_user(&txn, id).await?;
         if current.role == Role::Admin.as_str() && !current.disabled {
@@ -421,8 +421,9 @@ impl Hub {
         role: Role,
         password: &str,
     ) -> Result<User> {
+        let console = Actor::console();
         self.add_user(
-            &Actor::console(),
+            &console.require(Permission::Administer)?,
             NewUser {
                 email: email.to_string(),
                 role,
@@ -430,5 +431,48 @@ impl Hub {
             },
         )
         .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Users for Hub {
+    async fn has_users(&self) -> Result<bool> {
+        self.any_user().await
+    }
+    async fn setup_first_admin(
+        &self,
+        setup_code: &str,
+        email: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<SignedIn> {
+        self.first_admin(setup_code, email, password, source).await
+    }
+    async fn login(&self, email: &str, password: &str, source: &str) -> Result<SignedIn> {
+        self.sign_in(email, password, source).await
+    }
+    async fn logout(&self, actor: &Actor) -> Result<()> {
+        let actor = &actor.require(Permission::Read)?;
+        self.sign_out(actor).await
+    }
+    async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<SignedIn> {
+        let actor = &actor.require(Permission::Read)?;
+        self.new_password(actor, current, new).await
+    }
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        let actor = &actor.require(Permission::Administer)?;
+        self.users(actor).await
+    }
+    async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User> {
+        let actor = &actor.require(Permission::Administer)?;
+        self.add_user(actor, input).await
+    }
+    async fn update_user(&self, actor: &Actor, id: Uuid, patch: UserPatch) -> Result<User> {
+        let actor = &actor.require(Permission::Administer)?;
+        self.change_user(actor, id, patch).await
+    }
+    async fn delete_user(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let actor = &actor.require(Permission::Administer)?;
+        self.remove_user(actor, id).await
     }
 }

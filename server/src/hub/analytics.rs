@@ -47,7 +47,7 @@ impl Hub {
         q: AnalyticsQuery,
         now: DateTime<Utc>,
     ) -> Result<AnalyticsResult> {
-        actor.require(Permission::Read)?;
+        let _checked = actor.require(Permission::Read)?;
         q.validate()?;
         query::run(&self.db, &q, now).await
     }
@@ -60,7 +60,7 @@ impl Hub {
         frame: TimeFrame,
         now: DateTime<Utc>,
     ) -> Result<Summary> {
-        actor.require(Permission::Read)?;
+        let _checked = actor.require(Permission::Read)?;
         query::summary(&self.db, &filters, frame, now).await
     }
 
@@ -71,7 +71,7 @@ impl Hub {
         packages: &[Uuid],
         now: DateTime<Utc>,
     ) -> Result<Vec<(Uuid, Totals)>> {
-        actor.require(Permission::Read)?;
+        let _checked = actor.require(Permission::Read)?;
         query::package_totals(&self.db, packages, now).await
     }
 
@@ -133,7 +133,7 @@ impl Analytics for Hub {
     }
 
     async fn list_reports(&self, actor: &Actor) -> Result<Vec<Report>> {
-        actor.require(Permission::Read)?;
+        let _checked = actor.require(Permission::Read)?;
         let mut out = analytics_report::Entity::find()
             .all(&self.db)
             .await
@@ -151,12 +151,12 @@ impl Analytics for Hub {
     }
 
     async fn get_report(&self, actor: &Actor, id: Uuid) -> Result<Report> {
-        actor.require(Permission::Read)?;
+        let _checked = actor.require(Permission::Read)?;
         report_dto(Self::report_row(&self.db, id).await?)
     }
 
     async fn create_report(&self, actor: &Actor, input: ReportInput) -> Result<Report> {
-        actor.require(Permission::Read)?;
+        let actor = &actor.require(Permission::Read)?;
         let name = checked(&input)?;
         let now = Utc::now();
         let m = analytics_report::ActiveModel {
@@ -189,7 +189,7 @@ impl Analytics for Hub {
     }
 
     async fn update_report(&self, actor: &Actor, id: Uuid, input: ReportInput) -> Result<Report> {
-        actor.require(Permission::Read)?;
+        let actor = &actor.require(Permission::Read)?;
         let name = checked(&input)?;
         let (_writing, txn) = self.write_txn().await?;
         let before = Self::report_row(&txn, id).await?;
@@ -219,7 +219,7 @@ impl Analytics for Hub {
     }
 
     async fn delete_report(&self, actor: &Actor, id: Uuid) -> Result<()> {
-        actor.require(Permission::Read)?;
+        let actor = &actor.require(Permission::Read)?;
         let (_writing, txn) = self.write_txn().await?;
         let before = Self::report_row(&txn, id).await?;
         Self::may_change(actor, &before)?;

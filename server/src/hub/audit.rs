@@ -2,7 +2,7 @@
 //! change and its record commit or roll back together.
 
 use app::model::*;
-use app::ports::Result;
+use app::ports::{AuditLog, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::*;
@@ -94,7 +94,11 @@ fn to_dto(m: audit_event::Model) -> AuditEvent {
 }
 
 impl Hub {
-    pub(super) async fn audit_page(&self, q: AuditQuery) -> Result<Page<AuditEvent>> {
+    pub(super) async fn audit_page(
+        &self,
+        _: &Authorized<'_>,
+        q: AuditQuery,
+    ) -> Result<Page<AuditEvent>> {
         use audit_event::Column as C;
         let mut select = audit_event::Entity::find();
         if let Some(user) = q.user.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -142,5 +146,13 @@ impl Hub {
             page_size,
             total,
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditLog for Hub {
+    async fn audit_events(&self, actor: &Actor, query: AuditQuery) -> Result<Page<AuditEvent>> {
+        let actor = &actor.require(Permission::Administer)?;
+        self.audit_page(actor, query).await
     }
 }

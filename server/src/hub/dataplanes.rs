@@ -8,7 +8,7 @@ use std::sync::Arc;
 use app::error::AppError;
 use app::model::gateway::{token_name, Liveness};
 use app::model::*;
-use app::ports::Result;
+use app::ports::{DataPlanes, Result};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::*;
 use uuid::Uuid;
@@ -414,10 +414,9 @@ impl Hub {
 
     pub(super) async fn group_gateway_of(
         &self,
-        actor: &Actor,
+        _: &Authorized<'_>,
         group: &str,
     ) -> Result<GroupGateway> {
-        actor.require(Permission::Read)?;
         let g = Self::find_group_row(&self.db, group).await?;
         let tokens = data_plane_token::Entity::find()
             .filter(data_plane_token::Column::RuntimeGroupId.eq(g.id))
@@ -438,11 +437,10 @@ impl Hub {
 
     pub(super) async fn insert_dp_token(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         group: &str,
         input: NewDataPlaneToken,
     ) -> Result<CreatedDataPlaneToken> {
-        actor.require(Permission::EditCatalog)?;
         token_name("name", &input.name)?;
         let secret = format!("{DP_TOKEN_PREFIX}{}", secret::random_secret());
         let (_writing, txn) = self.write_txn().await?;
@@ -480,8 +478,12 @@ impl Hub {
         })
     }
 
-    pub(super) async fn delete_dp_token(&self, actor: &Actor, group: &str, id: Uuid) -> Result<()> {
-        actor.require(Permission::EditCatalog)?;
+    pub(super) async fn delete_dp_token(
+        &self,
+        actor: &Authorized<'_>,
+        group: &str,
+        id: Uuid,
+    ) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let g = Self::find_group_row(&txn, group).await?;
         let t = data_plane_token::Entity::find_by_id(id)
@@ -532,11 +534,10 @@ impl Hub {
 
     pub(super) async fn version_gateway_of(
         &self,
-        actor: &Actor,
+        _: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
     ) -> Result<VersionGateway> {
-        actor.require(Permission::Read)?;
         let pkg = Self::find_package_row(&self.db, package).await?;
         let v = Self::find_version_row(&self.db, &pkg, version_id).await?;
         let g = Self::find_group_row(&self.db, &v.runtime_group_id.to_string()).await?;
@@ -589,6 +590,36 @@ impl Hub {
             proxy_base: base,
             runtime_group: g.name,
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl DataPlanes for Hub {
+    async fn version_gateway(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<VersionGateway> {
+        let actor = &actor.require(Permission::Read)?;
+        self.version_gateway_of(actor, package, version_id).await
+    }
+    async fn group_gateway(&self, actor: &Actor, group: &str) -> Result<GroupGateway> {
+        let actor = &actor.require(Permission::Read)?;
+        self.group_gateway_of(actor, group).await
+    }
+    async fn create_data_plane_token(
+        &self,
+        actor: &Actor,
+        group: &str,
+        input: NewDataPlaneToken,
+    ) -> Result<CreatedDataPlaneToken> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_dp_token(actor, group, input).await
+    }
+    async fn revoke_data_plane_token(&self, actor: &Actor, group: &str, id: Uuid) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.delete_dp_token(actor, group, id).await
     }
 }
 

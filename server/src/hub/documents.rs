@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use app::error::AppError;
 use app::model::docs::{check_position, check_slug, check_title, slug_of};
 use app::model::*;
-use app::ports::Result;
+use app::ports::{Documents, Result};
 use chrono::Utc;
 use sea_orm::*;
 use serde_json::json;
@@ -169,7 +169,12 @@ impl Hub {
             .collect())
     }
 
-    pub(super) async fn document(&self, package: &str, id_or_slug: &str) -> Result<Document> {
+    pub(super) async fn document(
+        &self,
+        _: &Authorized<'_>,
+        package: &str,
+        id_or_slug: &str,
+    ) -> Result<Document> {
         let pkg = Self::find_package_row(&self.db, package).await?;
         Ok(to_dto(
             Self::find_document(&self.db, &pkg, id_or_slug).await?,
@@ -178,7 +183,7 @@ impl Hub {
 
     pub(super) async fn insert_document(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         input: NewDocument,
     ) -> Result<Document> {
@@ -187,13 +192,12 @@ impl Hub {
     }
 
     /// Creates pages in one transaction: all of them, or (on any error) none.
-    pub(crate) async fn insert_documents(
+    pub(super) async fn insert_documents(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         inputs: Vec<NewDocument>,
     ) -> Result<Vec<Document>> {
-        actor.require(Permission::EditCatalog)?;
         let mut checked = Vec::with_capacity(inputs.len());
         for input in inputs {
             let title = input.title.trim().to_string();
@@ -279,7 +283,7 @@ impl Hub {
 
     pub(super) async fn patch_document(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         id_or_slug: &str,
         patch: DocumentPatch,
@@ -346,7 +350,7 @@ impl Hub {
 
     pub(super) async fn remove_document(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         id_or_slug: &str,
     ) -> Result<()> {
@@ -403,5 +407,52 @@ impl Hub {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Documents for Hub {
+    async fn list_documents(&self, actor: &Actor, package: &str) -> Result<Vec<Document>> {
+        let _checked = actor.require(Permission::Read)?;
+        self.documents(package).await
+    }
+    async fn get_document(&self, actor: &Actor, package: &str, document: &str) -> Result<Document> {
+        let actor = &actor.require(Permission::Read)?;
+        self.document(actor, package, document).await
+    }
+    async fn create_document(
+        &self,
+        actor: &Actor,
+        package: &str,
+        input: NewDocument,
+    ) -> Result<Document> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_document(actor, package, input).await
+    }
+    async fn create_documents(
+        &self,
+        actor: &Actor,
+        package: &str,
+        inputs: Vec<NewDocument>,
+    ) -> Result<Vec<Document>> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_documents(actor, package, inputs).await
+    }
+    async fn update_document(
+        &self,
+        actor: &Actor,
+        package: &str,
+        document: &str,
+        patch: DocumentPatch,
+    ) -> Result<Document> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.patch_document(actor, package, document, patch).await
+    }
+    async fn render_markdown(&self, markdown: String) -> Result<String> {
+        markdown::render_off_runtime(markdown).await
+    }
+    async fn delete_document(&self, actor: &Actor, package: &str, document: &str) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.remove_document(actor, package, document).await
     }
 }

@@ -5,7 +5,7 @@
 use app::error::AppError;
 use app::model::gateway::{upstream_url, RouteInput};
 use app::model::*;
-use app::ports::Result;
+use app::ports::{GatewayConfig, Result};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::*;
@@ -170,12 +170,11 @@ impl Hub {
 
     pub(super) async fn put_impl(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
         input: ImplementationInput,
     ) -> Result<Implementation> {
-        actor.require(Permission::EditCatalog)?;
         let up = input.validate()?;
         let (_writing, txn) = self.write_txn().await?;
         let (pkg, v) = Self::version_rows(&txn, package, version_id).await?;
@@ -223,11 +222,10 @@ impl Hub {
 
     pub(super) async fn get_impl(
         &self,
-        actor: &Actor,
+        _: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
     ) -> Result<Option<Implementation>> {
-        actor.require(Permission::Read)?;
         let (_, v) = Self::version_rows(&self.db, package, version_id).await?;
         Ok(Self::implementation_of(&self.db, v.id)
             .await?
@@ -236,11 +234,10 @@ impl Hub {
 
     pub(super) async fn delete_impl(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
     ) -> Result<()> {
-        actor.require(Permission::EditCatalog)?;
         let (_writing, txn) = self.write_txn().await?;
         let (pkg, v) = Self::version_rows(&txn, package, version_id).await?;
         let Some(before) = Self::implementation_of(&txn, v.id).await? else {
@@ -287,11 +284,10 @@ impl Hub {
 
     pub(super) async fn list_routes_of(
         &self,
-        actor: &Actor,
+        _: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
     ) -> Result<Vec<Route>> {
-        actor.require(Permission::Read)?;
         let (_, v) = Self::version_rows(&self.db, package, version_id).await?;
         Ok(Self::routes_of(&self.db, v.id)
             .await?
@@ -320,12 +316,11 @@ impl Hub {
 
     pub(super) async fn get_route_of(
         &self,
-        actor: &Actor,
+        _: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
         route_id: Uuid,
     ) -> Result<Route> {
-        actor.require(Permission::Read)?;
         let (_, v) = Self::version_rows(&self.db, package, version_id).await?;
         Ok(route_dto(Self::route_row(&self.db, &v, route_id).await?))
     }
@@ -365,13 +360,12 @@ impl Hub {
 
     pub(super) async fn check_route_input(
         &self,
-        actor: &Actor,
+        _: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
         route_id: Option<Uuid>,
         input: RouteInput,
     ) -> Result<Vec<(String, String)>> {
-        actor.require(Permission::Read)?;
         let (_, v) = Self::version_rows(&self.db, package, version_id).await?;
         Self::route_problems(&self.db, v.runtime_group_id, route_id, &input.normalized()).await
     }
@@ -385,12 +379,11 @@ impl Hub {
 
     pub(super) async fn insert_route(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
         input: RouteInput,
     ) -> Result<Route> {
-        actor.require(Permission::EditCatalog)?;
         let input = input.normalized();
         Self::first_problem(route_errors(&input))?;
         let (_writing, txn) = self.write_txn().await?;
@@ -441,13 +434,12 @@ impl Hub {
 
     pub(super) async fn replace_route(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
         route_id: Uuid,
         input: RouteInput,
     ) -> Result<Route> {
-        actor.require(Permission::EditCatalog)?;
         let input = input.normalized();
         Self::first_problem(route_errors(&input))?;
         let (_writing, txn) = self.write_txn().await?;
@@ -484,12 +476,11 @@ impl Hub {
 
     pub(super) async fn remove_route(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version_id: Uuid,
         route_id: Uuid,
     ) -> Result<()> {
-        actor.require(Permission::EditCatalog)?;
         let (_writing, txn) = self.write_txn().await?;
         let (pkg, v) = Self::version_rows(&txn, package, version_id).await?;
         let current = Self::route_row(&txn, &v, route_id).await?;
@@ -516,5 +507,102 @@ impl Hub {
         txn.commit().await.map_err(db_err)?;
         self.gateway_changed();
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl GatewayConfig for Hub {
+    async fn put_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        input: ImplementationInput,
+    ) -> Result<Implementation> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.put_impl(actor, package, version_id, input).await
+    }
+    async fn get_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Option<Implementation>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.get_impl(actor, package, version_id).await
+    }
+    async fn delete_implementation(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.delete_impl(actor, package, version_id).await
+    }
+    async fn list_routes(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Vec<Route>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.list_routes_of(actor, package, version_id).await
+    }
+    async fn get_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+    ) -> Result<Route> {
+        let actor = &actor.require(Permission::Read)?;
+        self.get_route_of(actor, package, version_id, route_id)
+            .await
+    }
+    async fn create_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        input: RouteInput,
+    ) -> Result<Route> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_route(actor, package, version_id, input).await
+    }
+    async fn update_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+        input: RouteInput,
+    ) -> Result<Route> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.replace_route(actor, package, version_id, route_id, input)
+            .await
+    }
+    async fn delete_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Uuid,
+    ) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.remove_route(actor, package, version_id, route_id)
+            .await
+    }
+    async fn check_route(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Option<Uuid>,
+        input: RouteInput,
+    ) -> Result<Vec<(String, String)>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.check_route_input(actor, package, version_id, route_id, input)
+            .await
     }
 }

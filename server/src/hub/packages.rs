@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use app::error::AppError;
 use app::model::validate;
 use app::model::*;
-use app::ports::Result;
+use app::ports::{Packages, Result};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query};
 use sea_orm::*;
@@ -91,7 +91,11 @@ impl Hub {
         Ok(out)
     }
 
-    pub(super) async fn packages(&self, q: PackageQuery) -> Result<Page<ServicePackage>> {
+    pub(super) async fn packages(
+        &self,
+        _: &Authorized<'_>,
+        q: PackageQuery,
+    ) -> Result<Page<ServicePackage>> {
         use service_package::Column as C;
         let mut select = service_package::Entity::find();
         if let Some(name) = q.name.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -164,7 +168,11 @@ impl Hub {
             .ok_or_else(|| AppError::not_found(format!("No service package \"{id_or_key}\".")))
     }
 
-    pub(super) async fn package(&self, id_or_key: &str) -> Result<ServicePackage> {
+    pub(super) async fn package(
+        &self,
+        _: &Authorized<'_>,
+        id_or_key: &str,
+    ) -> Result<ServicePackage> {
         let m = Self::find_package_row(&self.db, id_or_key).await?;
         let counts = Self::status_counts(&self.db, &[m.id]).await?;
         let c = counts.get(&m.id).copied().unwrap_or_default();
@@ -216,7 +224,7 @@ impl Hub {
 
     pub(super) async fn insert_package(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         input: NewServicePackage,
     ) -> Result<ServicePackage> {
         let name = input.display_name.trim().to_string();
@@ -259,7 +267,7 @@ impl Hub {
 
     pub(super) async fn patch_package(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         id_or_key: &str,
         patch: ServicePackagePatch,
     ) -> Result<ServicePackage> {
@@ -313,10 +321,14 @@ impl Hub {
         )
         .await?;
         txn.commit().await.map_err(db_err)?;
-        self.package(&id.to_string()).await
+        self.package(actor, &id.to_string()).await
     }
 
-    pub(super) async fn remove_package(&self, actor: &Actor, id_or_key: &str) -> Result<()> {
+    pub(super) async fn remove_package(
+        &self,
+        actor: &Authorized<'_>,
+        id_or_key: &str,
+    ) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let current = Self::find_package_row(&txn, id_or_key).await?;
         let versions: Vec<Uuid> = service_version::Entity::find()
@@ -371,5 +383,51 @@ impl Hub {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Packages for Hub {
+    async fn list_packages(
+        &self,
+        actor: &Actor,
+        query: PackageQuery,
+    ) -> Result<Page<ServicePackage>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.packages(actor, query).await
+    }
+    async fn get_package(&self, actor: &Actor, id_or_key: &str) -> Result<ServicePackage> {
+        let actor = &actor.require(Permission::Read)?;
+        self.package(actor, id_or_key).await
+    }
+    async fn create_package(
+        &self,
+        actor: &Actor,
+        input: NewServicePackage,
+    ) -> Result<ServicePackage> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_package(actor, input).await
+    }
+    /// Publishing (the `published` flag alone) needs `Publish`; any other change
+    /// `EditCatalog`.
+    async fn update_package(
+        &self,
+        actor: &Actor,
+        id_or_key: &str,
+        patch: ServicePackagePatch,
+    ) -> Result<ServicePackage> {
+        let actor = &actor.require(
+            if patch.display_name.is_some() || patch.description.is_some() || patch.labels.is_some()
+            {
+                Permission::EditCatalog
+            } else {
+                Permission::Publish
+            },
+        )?;
+        self.patch_package(actor, id_or_key, patch).await
+    }
+    async fn delete_package(&self, actor: &Actor, id_or_key: &str) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.remove_package(actor, id_or_key).await
     }
 }

@@ -1,8 +1,12 @@
 //! The Dev Portal's reads: published packages, their Published and Deprecated versions,
 //! and their published pages. Whatever is not shown answers exactly as what does not
-//! exist, so the portal never tells whether an unpublished thing is there.
+//! exist, so the portal never tells whether an unpublished thing is there. The portal
+//! is public, so nothing a visitor sends makes work per request: pages' HTML is
+//! rendered once per change (in the rendering pool) and kept in [`DocCache`], and a
+//! spec's reference only ever filters by the spec's own tags (see `specs`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use app::error::AppError;
 use app::model::*;
@@ -21,6 +25,48 @@ fn not_found() -> AppError {
 
 /// Portal catalog pages hold this many packages unless asked otherwise (at most 1,000).
 pub const PORTAL_PAGE_SIZE: u64 = 48;
+
+/// A page's rendered HTML by (page id, its update time in microseconds): every change
+/// of a page sets a new update time, so an edited page is rendered again and its old
+/// HTML dropped. Most recently used last, bounded by total HTML size.
+#[derive(Default)]
+pub(crate) struct DocCache {
+    entries: Mutex<Vec<(DocKey, Arc<str>)>>,
+}
+
+type DocKey = (Uuid, i64);
+
+/// At most this much rendered HTML is kept.
+const DOC_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+impl DocCache {
+    fn get(&self, key: &DocKey) -> Option<Arc<str>> {
+        let mut e = self.entries.lock().ok()?;
+        let i = e.iter().position(|(k, _)| k == key)?;
+        let hit = e.remove(i);
+        let html = hit.1.clone();
+        e.push(hit);
+        Some(html)
+    }
+
+    fn put(&self, key: DocKey, html: Arc<str>) {
+        self.put_within(key, html, DOC_CACHE_BYTES)
+    }
+
+    fn put_within(&self, key: DocKey, html: Arc<str>, bytes: usize) {
+        let Ok(mut e) = self.entries.lock() else {
+            return;
+        };
+        // Older renderings of the same page can never be asked for again.
+        e.retain(|(k, _)| k.0 != key.0);
+        e.push((key, html));
+        let mut total: usize = e.iter().map(|(_, h)| h.len()).sum();
+        while total > bytes && e.len() > 1 {
+            let (_, old) = e.remove(0);
+            total -= old.len();
+        }
+    }
+}
 
 impl Hub {
     async fn published_package(&self, key: &str) -> Result<service_package::Model> {
@@ -213,7 +259,18 @@ impl Portal for Hub {
             .await
             .map_err(db_err)?
             .ok_or_else(not_found)?;
-        let html = crate::docs::markdown::render(&row.content);
+        let key = (row.id, row.updated_at.timestamp_micros());
+        let html = match self.doc_cache.get(&key) {
+            Some(html) => html,
+            None => {
+                let html: Arc<str> = crate::docs::markdown::render_off_runtime(row.content.clone())
+                    .await?
+                    .into();
+                self.doc_cache.put(key, html.clone());
+                html
+            }
+        };
+        let html = html.to_string();
         let mut page = listed.clone();
         page.content = row.content;
         Ok(PortalDocView {
@@ -233,5 +290,29 @@ impl Portal for Hub {
             .find(|v| v.name == version && v.has_spec)
             .ok_or_else(not_found)?;
         self.spec_with_text(v.id).await?.ok_or_else(not_found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_cache_keeps_one_rendering_per_page_within_its_size() {
+        let cache = DocCache::default();
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        cache.put_within((a, 1), "a1".into(), 6);
+        assert_eq!(cache.get(&(a, 1)).as_deref(), Some("a1"));
+        // An edit (a new update time) replaces the old rendering.
+        cache.put_within((a, 2), "a2".into(), 6);
+        assert_eq!(cache.get(&(a, 1)), None);
+        assert_eq!(cache.get(&(a, 2)).as_deref(), Some("a2"));
+        cache.put_within((b, 1), "b1".into(), 6);
+        // `a` was used last: the least recently used (`b`) goes first.
+        assert!(cache.get(&(a, 2)).is_some());
+        cache.put_within((c, 1), "c1c1".into(), 6);
+        assert_eq!(cache.get(&(b, 1)), None);
+        assert_eq!(cache.get(&(c, 1)).as_deref(), Some("c1c1"));
+        assert_eq!(cache.get(&(a, 2)).as_deref(), Some("a2"));
     }
 }

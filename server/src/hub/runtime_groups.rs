@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use app::error::AppError;
 use app::model::validate;
 use app::model::*;
-use app::ports::Result;
+use app::ports::{Result, RuntimeGroups};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::*;
@@ -86,7 +86,7 @@ impl Hub {
         Ok(rows.into_iter().map(|(id, n)| (id, n as u64)).collect())
     }
 
-    pub(super) async fn runtime_groups(&self) -> Result<Vec<RuntimeGroup>> {
+    pub(super) async fn runtime_groups(&self, _: &Authorized<'_>) -> Result<Vec<RuntimeGroup>> {
         let counts = self.version_counts_by_group().await?;
         let rows = runtime_group::Entity::find()
             .order_by_asc(runtime_group::Column::NameKey)
@@ -117,7 +117,11 @@ impl Hub {
             .ok_or_else(|| AppError::not_found(format!("No runtime group \"{id_or_name}\".")))
     }
 
-    pub(super) async fn runtime_group(&self, id_or_name: &str) -> Result<RuntimeGroup> {
+    pub(super) async fn runtime_group(
+        &self,
+        _: &Authorized<'_>,
+        id_or_name: &str,
+    ) -> Result<RuntimeGroup> {
         let m = Self::find_group_row(&self.db, id_or_name).await?;
         let n = service_version::Entity::find()
             .filter(service_version::Column::RuntimeGroupId.eq(m.id))
@@ -152,7 +156,7 @@ impl Hub {
 
     pub(super) async fn insert_runtime_group(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         input: NewRuntimeGroup,
     ) -> Result<RuntimeGroup> {
         let name = input.name.trim().to_string();
@@ -200,7 +204,7 @@ impl Hub {
 
     pub(super) async fn patch_runtime_group(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         id: Uuid,
         patch: RuntimeGroupPatch,
     ) -> Result<RuntimeGroup> {
@@ -251,10 +255,14 @@ impl Hub {
         .await?;
         txn.commit().await.map_err(db_err)?;
         self.gateway_changed();
-        self.runtime_group(&m.id.to_string()).await
+        self.runtime_group(actor, &m.id.to_string()).await
     }
 
-    pub(super) async fn remove_runtime_group(&self, actor: &Actor, id: Uuid) -> Result<()> {
+    pub(super) async fn remove_runtime_group(
+        &self,
+        actor: &Authorized<'_>,
+        id: Uuid,
+    ) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let group = Self::find_group_row(&txn, &id.to_string()).await?;
         if group.name_key == super::DEFAULT_GROUP {
@@ -330,5 +338,48 @@ impl Hub {
             .await
             .map_err(db_err)?;
         Ok(rows.into_iter().map(|(p, v)| format!("{p}/{v}")).collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl RuntimeGroups for Hub {
+    async fn list_runtime_groups(&self, actor: &Actor) -> Result<Vec<RuntimeGroup>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.runtime_groups(actor).await
+    }
+    async fn get_runtime_group(&self, actor: &Actor, id_or_name: &str) -> Result<RuntimeGroup> {
+        let actor = &actor.require(Permission::Read)?;
+        self.runtime_group(actor, id_or_name).await
+    }
+    async fn runtime_group_detail(
+        &self,
+        actor: &Actor,
+        id_or_name: &str,
+    ) -> Result<RuntimeGroupDetail> {
+        let actor = &actor.require(Permission::Read)?;
+        let group = self.runtime_group(actor, id_or_name).await?;
+        let versions = self.versions_in_group(actor, group.id).await?;
+        Ok(RuntimeGroupDetail { group, versions })
+    }
+    async fn create_runtime_group(
+        &self,
+        actor: &Actor,
+        input: NewRuntimeGroup,
+    ) -> Result<RuntimeGroup> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_runtime_group(actor, input).await
+    }
+    async fn update_runtime_group(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: RuntimeGroupPatch,
+    ) -> Result<RuntimeGroup> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.patch_runtime_group(actor, id, patch).await
+    }
+    async fn delete_runtime_group(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.remove_runtime_group(actor, id).await
     }
 }

@@ -120,7 +120,7 @@ impl Hub {
         }))
     }
 
-    pub(super) async fn sign_out(&self, actor: &Actor) -> Result<()> {
+    pub(super) async fn sign_out(&self, actor: &Authorized<'_>) -> Result<()> {
         if let Credential::Session(id_hash) = &actor.credential {
             let _writing = self.write_lock().await;
             session::Entity::delete_by_id(id_hash.clone())

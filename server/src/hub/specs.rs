@@ -1,13 +1,16 @@
 //! The API spec of each version: validated and rendered on the way in, stored as the
 //! original text plus its whole reference, so a view reads HTML and never parses. A
 //! tag-filtered view (or a reference from an older renderer) is rendered from the text
-//! and cached in memory, keyed by the spec's update time.
+//! and cached in memory, keyed by the spec's update time. Only the spec's own tags
+//! filter: any other `tag` gets the whole reference, so what a visitor writes in the
+//! address can neither start a render nor fill the cache. Parsing and rendering run in
+//! the rendering pool (`docs::pool`), off the async runtime.
 
 use std::sync::{Arc, Mutex};
 
 use app::error::AppError;
 use app::model::*;
-use app::ports::Result;
+use app::ports::{Result, Specs};
 use chrono::Utc;
 use sea_orm::*;
 use serde_json::json;
@@ -150,23 +153,19 @@ impl Hub {
 
     pub(super) async fn store_spec(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version: Uuid,
         text: String,
     ) -> Result<ApiSpecInfo> {
         // Validate and render before taking the writer lock: 10 MB take a while.
-        let done = tokio::task::spawn_blocking(move || {
+        let done = crate::docs::pool::run("spec validation", move || {
             spec::parse(&text).map(|p| {
                 let r = spec::render_reference(&p, None);
                 (p, r, text)
             })
         })
-        .await
-        .map_err(|e| {
-            tracing::error!("spec validation task failed: {e}");
-            AppError::internal()
-        })?;
+        .await?;
         let (parsed, reference, text) = done?;
         let (_writing, txn) = self.write_txn().await?;
         let pkg = Self::find_package_row(&txn, package).await?;
@@ -216,6 +215,7 @@ impl Hub {
 
     pub(super) async fn stored_spec_info(
         &self,
+        _: &Authorized<'_>,
         package: &str,
         version: Uuid,
     ) -> Result<Option<ApiSpecInfo>> {
@@ -227,6 +227,7 @@ impl Hub {
 
     pub(super) async fn stored_spec_text(
         &self,
+        _: &Authorized<'_>,
         package: &str,
         version: Uuid,
     ) -> Result<(ApiSpecInfo, String)> {
@@ -252,6 +253,23 @@ impl Hub {
         let current = meta.render_version == spec::RENDER_VERSION;
         let info = meta.into_info();
         let tag = tag.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+        let tag = match tag {
+            Some(t) => {
+                let tags: Option<String> = api_spec::Entity::find_by_id(version)
+                    .select_only()
+                    .column(api_spec::Column::Tags)
+                    .into_tuple()
+                    .one(&self.db)
+                    .await
+                    .map_err(db_err)?;
+                let tags: Vec<String> = tags
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default();
+                // Not one of the spec's tags: the whole reference, as if none was asked.
+                tags.contains(&t).then_some(t)
+            }
+            None => None,
+        };
         if tag.is_none() && current {
             // The whole reference, as rendered when the spec was stored.
             let stored: Option<(String, String, i64)> = api_spec::Entity::find_by_id(version)
@@ -283,14 +301,10 @@ impl Hub {
                     .await?
                     .unwrap_or_default();
                 let t = tag.clone();
-                let r = tokio::task::spawn_blocking(move || {
+                let r = crate::docs::pool::run("spec rendering", move || {
                     spec::parse(&text).map(|p| spec::render_reference(&p, t.as_deref()))
                 })
-                .await
-                .map_err(|e| {
-                    tracing::error!("spec rendering task failed: {e}");
-                    AppError::internal()
-                })??;
+                .await??;
                 let r = Arc::new(r);
                 self.spec_cache.put(key, r.clone());
                 r
@@ -307,7 +321,7 @@ impl Hub {
 
     pub(super) async fn remove_spec(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         version: Uuid,
     ) -> Result<()> {
@@ -358,5 +372,52 @@ impl Hub {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Specs for Hub {
+    async fn put_spec(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        text: String,
+    ) -> Result<ApiSpecInfo> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.store_spec(actor, package, version_id, text).await
+    }
+    async fn spec_info(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<Option<ApiSpecInfo>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.stored_spec_info(actor, package, version_id).await
+    }
+    async fn spec_view(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        tag: Option<String>,
+    ) -> Result<Option<SpecView>> {
+        let _checked = actor.require(Permission::Read)?;
+        let (_, v) = self.version_of(package, version_id).await?;
+        self.render_spec(v.id, tag).await
+    }
+    async fn spec_text(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<(ApiSpecInfo, String)> {
+        let actor = &actor.require(Permission::Read)?;
+        self.stored_spec_text(actor, package, version_id).await
+    }
+    async fn delete_spec(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.remove_spec(actor, package, version_id).await
     }
 }

@@ -5,7 +5,7 @@
 use app::error::AppError;
 use app::model::auth::{check_token_name, normalize_email};
 use app::model::*;
-use app::ports::Result;
+use app::ports::{Result, Tokens};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::*;
 use serde_json::json;
@@ -88,7 +88,11 @@ impl Hub {
         }))
     }
 
-    pub(super) async fn tokens(&self, owner: Option<Uuid>) -> Result<Vec<ApiToken>> {
+    pub(super) async fn tokens(
+        &self,
+        _: &Authorized<'_>,
+        owner: Option<Uuid>,
+    ) -> Result<Vec<ApiToken>> {
         let mut q = api_token::Entity::find();
         if let Some(id) = owner {
             q = q.filter(api_token::Column::UserId.eq(id));
@@ -116,7 +120,7 @@ impl Hub {
 
     pub(super) async fn add_token(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         input: NewApiToken,
     ) -> Result<CreatedApiToken> {
         let owner_id = Self::own_id(actor)?;
@@ -202,7 +206,7 @@ impl Hub {
         })
     }
 
-    pub(super) async fn remove_token(&self, actor: &Actor, id: Uuid) -> Result<()> {
+    pub(super) async fn remove_token(&self, actor: &Authorized<'_>, id: Uuid) -> Result<()> {
         let (_writing, txn) = self.write_txn().await?;
         let t = api_token::Entity::find_by_id(id)
             .one(&txn)
@@ -247,6 +251,35 @@ impl Hub {
             credential: Credential::Console,
             source: "console".into(),
         };
-        self.add_token(&actor, input).await
+        self.add_token(&actor.require(Permission::Read)?, input)
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Tokens for Hub {
+    /// Everyone's tokens (`all`) needs `Administer`; one's own, `Read`.
+    async fn list_tokens(&self, actor: &Actor, all: bool) -> Result<Vec<ApiToken>> {
+        let actor = &actor.require(if all {
+            Permission::Administer
+        } else {
+            Permission::Read
+        })?;
+        if all {
+            return self.tokens(actor, None).await;
+        }
+        match actor.user_id {
+            Some(id) => self.tokens(actor, Some(id)).await,
+            None => Ok(Vec::new()),
+        }
+    }
+    async fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<CreatedApiToken> {
+        let actor = &actor.require(Permission::Read)?;
+        self.add_token(actor, input).await
+    }
+    /// One's own tokens; an Admin may revoke anyone's (`remove_token` checks which).
+    async fn revoke_token(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let actor = &actor.require(Permission::Read)?;
+        self.remove_token(actor, id).await
     }
 }

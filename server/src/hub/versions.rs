@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use app::error::AppError;
 use app::model::validate;
 use app::model::*;
-use app::ports::Result;
+use app::ports::{Result, Versions};
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::*;
@@ -51,6 +51,7 @@ impl Hub {
 
     pub(super) async fn versions(
         &self,
+        _: &Authorized<'_>,
         package: &str,
         q: VersionQuery,
     ) -> Result<Page<ServiceVersion>> {
@@ -99,7 +100,11 @@ impl Hub {
         })
     }
 
-    pub(super) async fn versions_in_group(&self, group: Uuid) -> Result<Vec<ServiceVersion>> {
+    pub(super) async fn versions_in_group(
+        &self,
+        _: &Authorized<'_>,
+        group: Uuid,
+    ) -> Result<Vec<ServiceVersion>> {
         let rows = service_version::Entity::find()
             .filter(service_version::Column::RuntimeGroupId.eq(group))
             .order_by_asc(service_version::Column::Name)
@@ -167,7 +172,12 @@ impl Hub {
         Ok(to_dto(m, &pkg.key, &g))
     }
 
-    pub(super) async fn version(&self, package: &str, id: Uuid) -> Result<ServiceVersion> {
+    pub(super) async fn version(
+        &self,
+        _: &Authorized<'_>,
+        package: &str,
+        id: Uuid,
+    ) -> Result<ServiceVersion> {
         let pkg = Self::find_package_row(&self.db, package).await?;
         let m = Self::find_version_row(&self.db, &pkg, id).await?;
         Self::single_dto(&self.db, m, &pkg).await
@@ -201,7 +211,7 @@ impl Hub {
 
     pub(super) async fn insert_version(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         input: NewServiceVersion,
     ) -> Result<ServiceVersion> {
@@ -253,7 +263,7 @@ impl Hub {
 
     pub(super) async fn patch_version(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         id: Uuid,
         patch: ServiceVersionPatch,
@@ -299,7 +309,7 @@ impl Hub {
 
     pub(super) async fn remove_version(
         &self,
-        actor: &Actor,
+        actor: &Authorized<'_>,
         package: &str,
         id: Uuid,
     ) -> Result<()> {
@@ -329,5 +339,55 @@ impl Hub {
         txn.commit().await.map_err(db_err)?;
         self.gateway_changed();
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Versions for Hub {
+    async fn list_versions(
+        &self,
+        actor: &Actor,
+        package: &str,
+        query: VersionQuery,
+    ) -> Result<Page<ServiceVersion>> {
+        let actor = &actor.require(Permission::Read)?;
+        self.versions(actor, package, query).await
+    }
+    async fn get_version(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+    ) -> Result<ServiceVersion> {
+        let actor = &actor.require(Permission::Read)?;
+        self.version(actor, package, version_id).await
+    }
+    async fn create_version(
+        &self,
+        actor: &Actor,
+        package: &str,
+        input: NewServiceVersion,
+    ) -> Result<ServiceVersion> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.insert_version(actor, package, input).await
+    }
+    /// A change of status alone needs `Publish`; a rename `EditCatalog`.
+    async fn update_version(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        patch: ServiceVersionPatch,
+    ) -> Result<ServiceVersion> {
+        let actor = &actor.require(if patch.name.is_some() {
+            Permission::EditCatalog
+        } else {
+            Permission::Publish
+        })?;
+        self.patch_version(actor, package, version_id, patch).await
+    }
+    async fn delete_version(&self, actor: &Actor, package: &str, version_id: Uuid) -> Result<()> {
+        let actor = &actor.require(Permission::EditCatalog)?;
+        self.remove_version(actor, package, version_id).await
     }
 }

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::{ApiJson, ApiResult, Caller, ErrorBody};
-use crate::docs::markdown;
 
 #[utoipa::path(get, path = "/api/v1/service-packages/{id}/documents", tag = "documents",
     params(("id" = String, Path, description = "Package id or key")),
@@ -48,7 +47,7 @@ pub async fn get(
     Path((id, doc)): Path<(String, String)>,
 ) -> ApiResult<Json<RenderedDocument>> {
     let document = c.get_document(&actor, &id, &doc).await?;
-    let html = markdown::render(&document.content);
+    let html = c.render_markdown(document.content.clone()).await?;
     Ok(Json(RenderedDocument { document, html }))
 }
 

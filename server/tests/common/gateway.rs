@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use app::model::*;
-use app::ports::{Catalog, Gateways};
+use app::ports::{GatewayConfig, Packages, RuntimeGroups, Versions};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
