@@ -44,19 +44,6 @@ pub fn is_https(headers: &http::HeaderMap) -> bool {
         || h("forwarded").is_some_and(|v| v.contains("proto=https"))
 }
 
-/// The value of the cookie `name` in a request's headers.
-#[cfg(feature = "ssr")]
-pub fn request_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 /// Sets (or, with `None`, removes) the session cookie on the response.
 #[cfg(feature = "ssr")]
 fn set_session_cookie(secret: Option<&str>) {
@@ -146,9 +133,7 @@ pub async fn my_tokens() -> Result<AccountTokens, AppError> {
     let actor = crate::ports::actor()?;
     let tokens = crate::ports::accounts()?.list_tokens(&actor, false).await?;
     let new_secret = crate::ports::request_parts().and_then(|p| {
-        request_cookie(&p.headers, NEW_TOKEN_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        super::request_cookie(&p.headers, NEW_TOKEN_COOKIE).filter(|v| !v.is_empty())
     });
     if new_secret.is_some() {
         set_cookie(&format!(
@@ -177,9 +162,7 @@ pub fn flash_error_cookie(error: &AppError) -> String {
 pub(crate) fn take_flash_error() -> Option<AppError> {
     use base64::Engine;
     let value = crate::ports::request_parts().and_then(|p| {
-        request_cookie(&p.headers, FLASH_ERROR_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        super::request_cookie(&p.headers, FLASH_ERROR_COOKIE).filter(|v| !v.is_empty())
     })?;
     set_cookie(&format!(
         "{FLASH_ERROR_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
@@ -323,12 +306,9 @@ pub async fn list_audit_events(
      -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
         match text.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(t) => parse_time(t).map(Some).ok_or_else(|| {
-                AppError::validation(
-                    field,
-                    format!("\"{t}\" is not a time (2026-11-28 or 2026-11-28T17:00)."),
-                )
-            }),
+            Some(t) => parse_instant(t)
+                .map(Some)
+                .ok_or_else(|| AppError::validation(field, date_time_error(t))),
         }
     };
     crate::ports::accounts()?
@@ -347,23 +327,6 @@ pub async fn list_audit_events(
         .await
 }
 
-/// A UTC time as a date or a `datetime-local` field sends it, or RFC 3339.
-pub fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return Some(Utc.from_utc_datetime(&n));
-        }
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| Utc.from_utc_datetime(&n))
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -380,8 +343,5 @@ mod tests {
         ] {
             assert_eq!(super::safe_next(Some(bad)), "/service-hub", "{bad}");
         }
-        assert!(super::parse_time("2026-11-28").is_some());
-        assert!(super::parse_time("2026-11-28T17:05").is_some());
-        assert!(super::parse_time("yesterday").is_none());
     }
 }
