@@ -200,9 +200,7 @@ pub async fn load_group_gateway(group: String) -> Result<DataPlanesPanel, AppErr
         .await?;
     let parts = crate::ports::request_parts();
     let flash = parts.as_ref().and_then(|p| {
-        super::request_cookie(&p.headers, NEW_DP_TOKEN_COOKIE)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
+        super::request_cookie(&p.headers, NEW_DP_TOKEN_COOKIE).filter(|v| !v.is_empty())
     });
     let mut new_secret = None;
     if let Some(flash) = flash {

@@ -199,9 +199,7 @@ pub async fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_string());
-    let cookie_secret = request_cookie(req.headers(), SESSION_COOKIE)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string);
+    let cookie_secret = request_cookie(req.headers(), SESSION_COOKIE).filter(|v| !v.is_empty());
     let mut stale_cookie = false;
     let actor: Option<Actor> = match (&bearer, is_api(&path)) {
         (Some(token), true) => match state.hub.authenticate_token(token, &source, now).await {
