@@ -32,8 +32,7 @@ use uuid::Uuid;
 
 use crate::gateway::node::hostname;
 use crate::gateway::recorder::{
-    Batch, BatchRow, IngestOutcome, Recorder, RecorderOptions, RecorderTasks, SendError, Transport,
-    MAX_ROWS_PER_BATCH,
+    Batch, IngestOutcome, Recorder, RecorderOptions, RecorderTasks, SendError, Transport,
 };
 use crate::gateway::snapshot::{headers, Report, Snapshot};
 use crate::gateway::{DataPlane, LogSink};
@@ -212,108 +211,25 @@ fn unprocessable(field: &str, text: &str) -> Response {
 
 type Invalid = (String, String);
 
-fn bad(field: impl Into<String>, message: impl Into<String>) -> Invalid {
-    (field.into(), message.into())
-}
-
-/// Reads a batch's JSON, naming the field that has the wrong shape (the rules on the
-/// values are `Hub::ingest_analytics`'s).
+/// Reads a batch's JSON, naming the exact path of a value of the wrong shape
+/// (`rows[3].status`, see `rest::json`); the rules on the values are
+/// `Hub::ingest_analytics`'s.
 fn parse_batch(body: &[u8]) -> Result<Batch, Invalid> {
-    use serde_json::Value;
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| bad("body", format!("The batch is not valid JSON: {e}")))?;
-    let Value::Object(top) = v else {
-        return Err(bad("body", "The batch must be a JSON object."));
-    };
-    let text = |m: &serde_json::Map<String, Value>, key: &str, path: String| match m.get(key) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        _ => Err(bad(path, "must be a string")),
-    };
-    let id = text(&top, "id", "id".into())?;
-    let id = Uuid::parse_str(id.trim()).map_err(|_| bad("id", "must be a UUID"))?;
-    let node_id = match top.get("node_id") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) if s.chars().count() <= 128 => s.clone(),
-        Some(_) => return Err(bad("node_id", "must be a string of at most 128 characters")),
-    };
-    let runtime_group = text(&top, "runtime_group", "runtime_group".into())?;
-    let Some(Value::Array(rows)) = top.get("rows") else {
-        return Err(bad("rows", "must be an array"));
-    };
-    if rows.len() > MAX_ROWS_PER_BATCH {
-        return Err(bad(
-            "rows",
-            format!(
-                "a batch holds at most {MAX_ROWS_PER_BATCH} rows, not {}",
-                rows.len()
-            ),
+    use crate::rest::json::{from_slice, JsonError};
+    let batch: Batch = from_slice(body).map_err(|e| match e {
+        JsonError::Syntax(m) => (
+            "body".to_string(),
+            format!("The batch is not valid JSON: {m}"),
+        ),
+        JsonError::Shape { field, message } => (field, message),
+    })?;
+    if batch.node_id.chars().count() > 128 {
+        return Err((
+            "node_id".into(),
+            "must be a string of at most 128 characters".into(),
         ));
     }
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        let path = |k: &str| format!("rows[{i}].{k}");
-        let Value::Object(r) = row else {
-            return Err(bad(format!("rows[{i}]"), "must be an object"));
-        };
-        let whole = |k: &str| -> Result<u64, Invalid> {
-            match r.get(k) {
-                Some(Value::Number(n)) => {
-                    n.as_u64().filter(|&v| v <= i64::MAX as u64).ok_or_else(|| {
-                        bad(
-                            path(k),
-                            "must be a whole number from 0 to 9223372036854775807",
-                        )
-                    })
-                }
-                _ => Err(bad(path(k), "must be a number")),
-            }
-        };
-        let opt_id = |k: &str| -> Result<Option<String>, Invalid> {
-            match r.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(bad(path(k), "must be a UUID or null")),
-            }
-        };
-        let bucket = match r.get("bucket") {
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .ok_or_else(|| bad(path("bucket"), "must be whole Unix seconds"))?,
-            _ => return Err(bad(path("bucket"), "must be a number (Unix seconds)")),
-        };
-        let status = match r.get("status") {
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| bad(path("status"), "must be an HTTP status (100 to 599)"))?,
-            _ => return Err(bad(path("status"), "must be a number")),
-        };
-        out.push(BatchRow {
-            bucket,
-            package_id: opt_id("package_id")?,
-            version_id: opt_id("version_id")?,
-            route_id: opt_id("route_id")?,
-            status,
-            requests: whole("requests")?,
-            request_bytes: whole("request_bytes")?,
-            response_bytes: whole("response_bytes")?,
-            total_latency_us: whole("total_latency_us")?,
-            upstream_latency_us: whole("upstream_latency_us")?,
-            upstream_requests: whole("upstream_requests")?,
-            gateway_latency_us: whole("gateway_latency_us")?,
-            total_sketch: text(r, "total_sketch", path("total_sketch"))?,
-            upstream_sketch: text(r, "upstream_sketch", path("upstream_sketch"))?,
-            gateway_sketch: text(r, "gateway_sketch", path("gateway_sketch"))?,
-            request_size_sketch: text(r, "request_size_sketch", path("request_size_sketch"))?,
-            response_size_sketch: text(r, "response_size_sketch", path("response_size_sketch"))?,
-        });
-    }
-    Ok(Batch {
-        id,
-        node_id,
-        runtime_group,
-        rows: out,
-    })
+    Ok(batch)
 }
 
 async fn analytics(State(hub): State<Hub>, h: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -694,5 +610,50 @@ impl EmbeddedPlanes {
         if let Err(e) = hub.record_node(id, &node, error).await {
             tracing::warn!("could not record the embedded data plane: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    fn row() -> serde_json::Value {
+        json!({"bucket": 60, "status": 200, "requests": 1, "request_bytes": 0,
+            "response_bytes": 0, "total_latency_us": 0, "upstream_latency_us": 0,
+            "upstream_requests": 0, "gateway_latency_us": 0, "total_sketch": "",
+            "upstream_sketch": "", "gateway_sketch": "", "request_size_sketch": "",
+            "response_size_sketch": ""})
+    }
+
+    fn field(v: serde_json::Value) -> String {
+        super::parse_batch(v.to_string().as_bytes())
+            .map(|_| String::new())
+            .unwrap_or_else(|(field, _)| field)
+    }
+
+    /// The batch is read by its own `Deserialize` (as the embedded planes hand it over),
+    /// and a value of the wrong shape is named by its path.
+    #[test]
+    fn batches_name_the_path_of_a_bad_value() {
+        let id = uuid::Uuid::new_v4();
+        let good = json!({"id": id, "node_id": "n1", "runtime_group": "default",
+            "rows": [row(), row()]});
+        assert_eq!(field(good.clone()), "");
+        let mut v = good.clone();
+        v["node_id"] = json!(null);
+        assert_eq!(field(v), "");
+        let mut v = good.clone();
+        v["rows"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("gateway_sketch");
+        assert_eq!(field(v), "rows[1].gateway_sketch");
+        let mut v = good.clone();
+        v["rows"][1]["status"] = json!("200");
+        assert_eq!(field(v), "rows[1].status");
+        let mut v = good.clone();
+        v["node_id"] = json!("n".repeat(129));
+        assert_eq!(field(v), "node_id");
+        assert_eq!(super::parse_batch(b"{not json").unwrap_err().0, "body");
     }
 }

@@ -1217,6 +1217,30 @@ async fn rest_queries_csv_and_saved_reports() {
             assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {b} → {e}");
         }
 
+        // A body of the wrong shape: 422 naming the exact path of the value, also for a
+        // field missing from a nested object (axum's error text named only `metrics`).
+        for (b, field) in [
+            (
+                json!({"name": "r", "query": {"time_frame": "24h"}}),
+                "query.metrics",
+            ),
+            (
+                json!({"name": "r", "query": {"metrics": ["request_count"],
+                    "filters": {"status_codes": [500, "5xx"]}}}),
+                "query.filters.status_codes[1]",
+            ),
+        ] {
+            let (st, e) = send(
+                c,
+                M::POST,
+                s.url("/api/v1/analytics/reports"),
+                Some(b.clone()),
+            )
+            .await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {b} → {e}");
+            assert_eq!(e["error"]["field"], field, "{name}: {b} → {e}");
+        }
+
         // Saved reports: a viewer saves its own, changes it, cannot delete another's.
         let viewer = s.client_as("viewer@example.com", Role::Viewer).await;
         let maintainer = s

@@ -380,6 +380,26 @@ async fn audit_log_over_rest_with_filters() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "from");
+    // REST reads `from` as the audit page does (it took RFC 3339 only, the page a date
+    // or a datetime-local value too).
+    for from in [
+        "2000-01-01",
+        "2000-01-01T00:00",
+        "2000-01-01 00:00:00",
+        "2000-01-01T00:00:00Z",
+    ] {
+        let r = s
+            .client
+            .get(s.url(&format!("/api/v1/audit-events?from={from}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{from}");
+        assert!(
+            r.json::<Value>().await.unwrap()["total"].as_u64() >= Some(1),
+            "{from}"
+        );
+    }
     let html = s
         .client
         .get(s.url("/settings/audit?user=admin"))

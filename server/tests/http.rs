@@ -381,6 +381,42 @@ async fn pages_are_rendered_on_the_server_with_their_data() {
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("Counts boxes") && html.contains("v7") && html.contains("Deprecated"));
 
+    // The browser's zone cookie is read like the session cookie: from any `Cookie`
+    // header, `%2f` as `%2F` (the dashboard had its own reader that did neither).
+    let secret =
+        common::session_of(&s.login(common::ADMIN_EMAIL, common::PASSWORD).await).expect("session");
+    for cookies in [
+        vec![
+            format!("portico_session={secret}"),
+            "portico_tz=America%2fNew_York".to_string(),
+        ],
+        vec![format!(
+            "portico_session={secret}; portico_tz=America%2fNew_York"
+        )],
+    ] {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for c in &cookies {
+            headers.append("cookie", c.parse().unwrap());
+        }
+        let html = s
+            .anon
+            .get(s.url("/service-hub/inventory-service?tz=local"))
+            .headers(headers)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Times in America/New_York."),
+            "{cookies:?}: {}",
+            html.split("zone-note")
+                .nth(1)
+                .unwrap_or(&html[..html.len().min(300)])
+        );
+    }
+
     let (st, html) = page(format!(
         "/service-hub/inventory-service/versions/{}",
         v["id"].as_str().unwrap()

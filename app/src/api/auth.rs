@@ -93,22 +93,7 @@ pub(crate) fn request_is_https() -> bool {
 pub(crate) fn own_request_cookie(name: &str) -> Option<String> {
     let parts = crate::ports::request_parts()?;
     let name = cookie_name(name, is_https(&parts));
-    request_cookie(&parts.headers, &name)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-}
-
-/// The value of the cookie `name` in a request's headers.
-#[cfg(feature = "ssr")]
-pub fn request_cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    request_cookie(&parts.headers, &name).filter(|v| !v.is_empty())
 }
 
 /// Sets (or, with `None`, removes) the session cookie on the response.
@@ -381,12 +366,9 @@ pub async fn list_audit_events(
      -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
         match text.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(t) => parse_time(t).map(Some).ok_or_else(|| {
-                AppError::validation(
-                    field,
-                    format!("\"{t}\" is not a time (2026-11-28 or 2026-11-28T17:00)."),
-                )
-            }),
+            Some(t) => parse_instant(t)
+                .map(Some)
+                .ok_or_else(|| AppError::validation(field, date_time_error(t))),
         }
     };
     crate::ports::accounts()?
@@ -403,23 +385,6 @@ pub async fn list_audit_events(
             },
         )
         .await
-}
-
-/// A UTC time as a date or a `datetime-local` field sends it, or RFC 3339.
-pub fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return Some(Utc.from_utc_datetime(&n));
-        }
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| Utc.from_utc_datetime(&n))
 }
 
 #[cfg(test)]
@@ -442,8 +407,5 @@ mod tests {
         ] {
             assert_eq!(super::safe_next(Some(bad)), "/service-hub", "{bad}");
         }
-        assert!(super::parse_time("2026-11-28").is_some());
-        assert!(super::parse_time("2026-11-28T17:05").is_some());
-        assert!(super::parse_time("yesterday").is_none());
     }
 }

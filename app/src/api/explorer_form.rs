@@ -1,7 +1,8 @@
 //! The analytics explorer's form: the page's query string ⇄ a report definition,
-//! shared by the browser and the server.
+//! shared by the browser and the server; the CSV export's query string is read by the
+//! same [`ExplorerForm::from_query_string`] and [`ExplorerForm::to_query`].
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -28,7 +29,8 @@ pub struct ExplorerForm {
     pub chart: String,
     /// `15m` … `30d`, or [`CUSTOM_RANGE`].
     pub time_frame: String,
-    /// RFC 3339, or `YYYY-MM-DDTHH:MM` in UTC (what a datetime-local input sends).
+    /// A date and time as [`parse_instant`] reads it (`YYYY-MM-DDTHH:MM`, what a
+    /// datetime-local input sends, is UTC).
     pub start: String,
     pub end: String,
     /// Empty: automatic.
@@ -81,6 +83,19 @@ impl ExplorerForm {
             }
         }
         form
+    }
+
+    /// Reads the form from a raw query string (form-urlencoded): the one reading of the
+    /// explorer's links and of the CSV export's (`GET /api/v1/analytics/export`).
+    pub fn from_query_string(raw: &str) -> Self {
+        let pairs = crate::model::urlencoded::form_pairs(raw.strip_prefix('?').unwrap_or(raw));
+        Self::from_lookup(|k| {
+            pairs
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .collect()
+        })
     }
 
     /// The value of a (non-metrics) field.
@@ -187,8 +202,8 @@ impl ExplorerForm {
         let (time_frame, start, end) = if custom {
             (
                 None,
-                parse_instant("start", &self.start)?,
-                parse_instant("end", &self.end)?,
+                instant_field("start", &self.start)?,
+                instant_field("end", &self.end)?,
             )
         } else if self.time_frame.is_empty() {
             (Some(TimeFrame::default()), None, None)
@@ -393,40 +408,20 @@ fn dimension(field: &str, text: &str) -> Result<Option<Dimension>, FieldError> {
     }
 }
 
-/// An instant from RFC 3339, or from `YYYY-MM-DDTHH:MM[:SS]` read as UTC.
-pub fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    parse_naive(text).map(|n| n.and_utc())
-}
-
-/// `YYYY-MM-DDTHH:MM[:SS]`, what a datetime-local input holds.
-pub fn parse_naive(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .ok()
-}
-
 /// What a datetime-local input shows for an instant, in UTC.
 pub fn input_value_utc(text: &str) -> String {
-    parse_utc(text)
+    parse_instant(text)
         .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
         .unwrap_or_else(|| text.to_string())
 }
 
-fn parse_instant(field: &str, text: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
+fn instant_field(field: &str, text: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    parse_utc(text).map(Some).ok_or_else(|| {
-        FieldError::new(
-            field,
-            "Give a date and time such as 2026-11-30T14:00 (UTC).",
-        )
-    })
+    parse_instant(text)
+        .map(Some)
+        .ok_or_else(|| FieldError::new(field, date_time_error(text.trim())))
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 mod analytics;
 mod analytics_reports;
 mod auth;
+#[cfg(feature = "ssr")]
+mod cookies;
 mod docs;
 mod explorer_form;
 mod gateway;
@@ -17,6 +19,8 @@ mod versions;
 pub use analytics::*;
 pub use analytics_reports::*;
 pub use auth::*;
+#[cfg(feature = "ssr")]
+pub use cookies::*;
 pub use docs::*;
 pub use explorer_form::*;
 pub use gateway::*;

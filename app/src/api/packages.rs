@@ -93,7 +93,9 @@ fn remembered_view(asked: Option<&str>) -> HubView {
     }
     crate::ports::request_parts()
         .and_then(|parts| {
-            super::request_cookie(&parts.headers, HUB_VIEW_COOKIE).and_then(HubView::parse)
+            super::request_cookie(&parts.headers, HUB_VIEW_COOKIE)
+                .as_deref()
+                .and_then(HubView::parse)
         })
         .unwrap_or_default()
 }

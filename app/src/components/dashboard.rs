@@ -88,12 +88,8 @@ pub fn local_zone() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;
-        let cookies = parts.headers.get(http::header::COOKIE)?.to_str().ok()?;
-        cookies.split(';').find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            let v = v.replace("%2F", "/");
-            (k == ZONE_COOKIE && v.parse::<chrono_tz::Tz>().is_ok()).then_some(v)
-        })
+        crate::api::request_cookie(&parts.headers, ZONE_COOKIE)
+            .filter(|v| v.parse::<chrono_tz::Tz>().is_ok())
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -3,10 +3,12 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod datetime;
 pub mod docs;
 pub mod gateway;
 pub mod portal;
 mod types;
+pub mod urlencoded;
 pub mod validate;
 
 /// Route configuration with Kong's field names and defaults. The matcher that reads it
@@ -23,6 +25,7 @@ pub use auth::{
     Actor, ApiToken, AuditEvent, AuditQuery, Authorized, CreatedApiToken, Credential, Me,
     NewApiToken, NewUser, Permission, Role, User, UserPatch,
 };
+pub use datetime::{date_time_error, parse_instant, parse_local, DATE_TIME_FORMATS};
 pub use docs::{ApiSpecInfo, Document, DocumentPatch, NewDocument, RenderedDocument, SpecView};
 pub use gateway::{
     CreatedDataPlaneToken, DataPlaneNode, DataPlaneToken, GroupGateway, Implementation,

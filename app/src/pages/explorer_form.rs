@@ -450,7 +450,7 @@ mod browser {
 
     /// `YYYY-MM-DDTHH:MM` in UTC → the same instant in the browser's zone.
     pub fn utc_to_local(text: &str) -> String {
-        let Some(t) = crate::api::parse_utc(text) else {
+        let Some(t) = crate::model::parse_instant(text) else {
             return text.to_string();
         };
         let d = js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64));
@@ -466,7 +466,7 @@ mod browser {
 
     /// `YYYY-MM-DDTHH:MM` in the browser's zone → the same instant in UTC.
     pub fn local_to_utc(text: &str) -> String {
-        let Some(n) = crate::api::parse_naive(text) else {
+        let Some(n) = crate::model::parse_local(text) else {
             return text.to_string();
         };
         let d = js_sys::Date::new_with_year_month_day_hr_min(

@@ -228,8 +228,7 @@ pub async fn authenticate(
     // Over TLS only the `__Host-` cookie counts: a plain one may have been set by
     // another host or a plain-HTTP page (session fixation).
     let cookie_secret = request_cookie(req.headers(), &cookie_name(SESSION_COOKIE, https))
-        .filter(|v| !v.is_empty())
-        .map(str::to_string);
+        .filter(|v| !v.is_empty());
     let mut stale_cookie = false;
     let actor: Option<Actor> = match (&bearer, is_machine(&path)) {
         (Some(token), true) => match state.hub.authenticate_token(token, &source, now).await {

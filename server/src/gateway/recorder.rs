@@ -72,11 +72,16 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct Batch {
     /// Chosen when sealed, kept across retries: the control plane counts it once.
     pub id: Uuid,
-    /// The node that recorded it.
+    /// The node that recorded it (missing or `null`: the node of the token's poll).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub node_id: String,
     /// The runtime group's name.
     pub runtime_group: String,
     pub rows: Vec<BatchRow>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// The aggregates of one minute, route, version and status.

@@ -118,9 +118,9 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Substring of the target's name, or its id.
     pub target: Option<String>,
-    /// From this time (RFC 3339), inclusive.
+    /// From this time, inclusive: RFC 3339, `YYYY-MM-DDTHH:MM[:SS]` (UTC) or a date.
     pub from: Option<String>,
-    /// Until this time (RFC 3339), exclusive.
+    /// Until this time, exclusive (same forms as `from`).
     pub to: Option<String>,
     pub page: Option<u64>,
     /// 1–500 (default 100).
@@ -130,14 +130,9 @@ pub struct AuditFilter {
 fn time_of(field: &str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, AppError> {
     match text.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(t) => DateTime::parse_from_rfc3339(t)
-            .map(|d| Some(d.with_timezone(&Utc)))
-            .map_err(|_| {
-                AppError::validation(
-                    field,
-                    format!("\"{t}\" is not an RFC 3339 time (like 2026-11-28T17:00:00Z)."),
-                )
-            }),
+        Some(t) => app::model::parse_instant(t)
+            .map(Some)
+            .ok_or_else(|| AppError::validation(field, app::model::date_time_error(t))),
     }
 }
 

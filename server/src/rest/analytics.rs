@@ -1,17 +1,15 @@
 //! Analytics over REST: run a report definition (JSON, or CSV with `Accept: text/csv`),
 //! export CSV from a plain link, and saved reports.
 
+use app::api::{ExplorerForm, EXPLORER_KEYS};
 use app::error::AppError;
-use app::model::analytics::{
-    to_csv, AnalyticsQuery, AnalyticsResult, Dimension, Filters, Granularity, Metric, Report,
-    ReportInput, TimeFrame,
-};
+use app::model::analytics::{to_csv, AnalyticsQuery, AnalyticsResult, Metric, Report, ReportInput};
+use app::model::urlencoded::form_pairs;
 use app::ports::AnalyticsRef;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -85,19 +83,20 @@ pub async fn query(
     Ok(answer(result, &headers, "analytics"))
 }
 
-/// The query-string form of a report definition, for plain download links. Lists are
-/// comma-separated (or the parameter repeated); empty values are ignored.
+/// The query-string form of a report definition, for plain download links: the
+/// explorer's own (its "CSV" link). Lists are comma- or space-separated (or the parameter
+/// repeated); empty values are ignored.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ExportParams {
-    /// `15m`, `1h`, `6h`, `12h`, `24h`, `7d` or `30d` (or give `start` and `end`).
+    /// `15m`, `1h`, `6h`, `12h`, `24h`, `7d` or `30d` (or `custom`, or give `start` and `end`).
     time_frame: Option<String>,
-    /// RFC 3339.
+    /// RFC 3339, `YYYY-MM-DDTHH:MM[:SS]` (UTC) or a date.
     start: Option<String>,
-    /// RFC 3339.
+    /// Same forms as `start`.
     end: Option<String>,
-    /// `1m`, `1h` or `1d`.
+    /// `1m`, `1h` or `1d` (or `auto`).
     granularity: Option<String>,
     /// IANA zone name for bucket edges (default UTC).
     time_zone: Option<String>,
@@ -115,128 +114,31 @@ pub struct ExportParams {
     runtime_group: Option<String>,
     /// `1`–`5` or `2xx` … `5xx`.
     status_class: Option<String>,
+    /// 100–599.
     status_code: Option<String>,
+    /// Ignored (the explorer's chart type; its links carry it).
+    chart: Option<String>,
 }
 
-fn bad(field: &str, message: impl Into<String>) -> AppError {
-    AppError::validation(field, message)
-}
-
-fn parse_ids(field: &str, value: &str, into: &mut Vec<Uuid>) -> Result<(), AppError> {
-    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        into.push(
-            Uuid::parse_str(part).map_err(|_| bad(field, format!("\"{part}\" is not an id.")))?,
-        );
-    }
-    Ok(())
-}
-
-fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, AppError> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            bad(
-                field,
-                format!("\"{value}\" is not an RFC 3339 time (2026-11-30T12:00:00Z)."),
-            )
-        })
-}
-
-fn parse_dimension(field: &str, value: &str) -> Result<Dimension, AppError> {
-    Dimension::parse(value.trim()).ok_or_else(|| {
-        bad(
-            field,
-            format!(
-                "\"{value}\" is not one of package, version, route, status_code, status_class, runtime_group."
-            ),
-        )
-    })
-}
-
-/// Reads the export parameters into a report definition.
+/// Reads the export parameters into a report definition, as the explorer reads its own
+/// query string ([`ExplorerForm`]); a parameter the explorer does not know is refused.
+/// Without metrics: the request count; without a time frame or range: 24 hours.
 pub fn query_from_params(raw: &str) -> Result<AnalyticsQuery, AppError> {
-    let mut q = AnalyticsQuery {
-        metrics: Vec::new(),
-        time_frame: None,
-        ..Default::default()
-    };
-    let mut f = Filters::default();
-    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
-        let v = v.trim();
-        if v.is_empty() {
-            continue;
-        }
-        match k.as_ref() {
-            "time_frame" => {
-                q.time_frame = Some(TimeFrame::parse(v).ok_or_else(|| {
-                    bad(
-                        "time_frame",
-                        format!("\"{v}\" is not one of 15m, 1h, 6h, 12h, 24h, 7d, 30d."),
-                    )
-                })?)
-            }
-            "start" => q.start = Some(parse_time("start", v)?),
-            "end" => q.end = Some(parse_time("end", v)?),
-            "granularity" => {
-                q.granularity = Some(match v {
-                    "1m" => Granularity::Minute,
-                    "1h" => Granularity::Hour,
-                    "1d" => Granularity::Day,
-                    _ => {
-                        return Err(bad(
-                            "granularity",
-                            format!("\"{v}\" is not one of 1m, 1h, 1d."),
-                        ))
-                    }
-                })
-            }
-            "time_zone" => q.time_zone = Some(v.to_string()),
-            "metrics" => {
-                for m in v.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-                    q.metrics.push(
-                        Metric::parse(m)
-                            .ok_or_else(|| bad("metrics", format!("\"{m}\" is not a metric.")))?,
-                    );
-                }
-            }
-            "group_by" => q.group_by = Some(parse_dimension("group_by", v)?),
-            "then_by" => q.then_by = Some(parse_dimension("then_by", v)?),
-            "package" => parse_ids("package", v, &mut f.packages)?,
-            "version" => parse_ids("version", v, &mut f.versions)?,
-            "route" => parse_ids("route", v, &mut f.routes)?,
-            "runtime_group" => parse_ids("runtime_group", v, &mut f.runtime_groups)?,
-            "status_class" => {
-                for c in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                    let digits = c.strip_suffix("xx").unwrap_or(c);
-                    f.status_classes.push(
-                        digits
-                            .parse::<u8>()
-                            .ok()
-                            .filter(|d| (1..=5).contains(d))
-                            .ok_or_else(|| {
-                                bad("status_class", format!("\"{c}\" is not 1 to 5 (or 2xx …)."))
-                            })?,
-                    );
-                }
-            }
-            "status_code" => {
-                for c in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                    f.status_codes.push(c.parse::<u16>().map_err(|_| {
-                        bad("status_code", format!("\"{c}\" is not a status code."))
-                    })?);
-                }
-            }
-            other => return Err(bad(other, format!("Unknown parameter \"{other}\"."))),
-        }
+    if let Some((k, _)) = form_pairs(raw)
+        .into_iter()
+        .find(|(k, _)| !EXPLORER_KEYS.contains(&k.as_str()))
+    {
+        return Err(AppError::validation(
+            &k,
+            format!("Unknown parameter \"{k}\"."),
+        ));
     }
-    if q.metrics.is_empty() {
-        q.metrics.push(Metric::RequestCount);
+    let mut form = ExplorerForm::from_query_string(raw);
+    if form.metrics.is_empty() {
+        form.metrics.push(Metric::RequestCount.as_str().to_string());
     }
-    if q.time_frame.is_none() && q.start.is_none() && q.end.is_none() {
-        q.time_frame = Some(TimeFrame::H24);
-    }
-    q.filters = f;
-    Ok(q)
+    let (query, _chart) = form.with_defaults().to_query()?;
+    Ok(query)
 }
 
 #[utoipa::path(get, path = "/api/v1/analytics/export", tag = "analytics",
@@ -344,6 +246,7 @@ pub async fn report_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::model::analytics::{Dimension, TimeFrame};
 
     #[test]
     fn export_parameters() {
@@ -367,5 +270,50 @@ mod tests {
             Some("metrics")
         );
         assert_eq!(file_name("My report: 5xx!"), "my-report-5xx.csv");
+    }
+
+    /// The export and the explorer read a query string the same way. Before, the export
+    /// had its own parser: it refused the explorer's `datetime-local` times, `5X`,
+    /// space-separated ids, `custom` and `auto`, and took status code 999.
+    #[test]
+    fn the_export_reads_what_the_explorer_reads() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let ids =
+            format!("metrics=request_count%2Cerror_rate_5xx&package={a}+{b}&status_code=500%20503");
+        for raw in [
+            "metrics=request_count&time_frame=custom&start=2026-11-20T10:00&end=2026-11-20T12:00",
+            "start=2026-11-20&end=2026-11-21T00:00:00Z&time_zone=Europe%2fBerlin",
+            "metrics=request_count&status_class=5X&granularity=auto&group_by=status_code",
+            ids.as_str(),
+        ] {
+            let mut form = ExplorerForm::from_query_string(raw);
+            if form.metrics.is_empty() {
+                form.metrics.push("request_count".into());
+            }
+            let (explorer, _) = form.with_defaults().to_query().unwrap();
+            assert_eq!(query_from_params(raw).unwrap(), explorer, "{raw}");
+        }
+        let q = query_from_params(&ids).unwrap();
+        assert_eq!(q.filters.packages, [a, b]);
+        assert_eq!(q.filters.status_codes, [500, 503]);
+        for (raw, field) in [
+            ("metrics=request_count&status_code=999", "status_code"),
+            ("metrics=request_count&start=yesterday", "start"),
+            ("metrics=request_count&group_by=planet", "group_by"),
+        ] {
+            assert_eq!(
+                query_from_params(raw).unwrap_err().field(),
+                Some(field),
+                "{raw}"
+            );
+            assert_eq!(
+                ExplorerForm::from_query_string(raw)
+                    .to_query()
+                    .unwrap_err()
+                    .field,
+                field,
+                "{raw}"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod analytics;
 mod documents;
 mod gateway;
+pub(crate) mod json;
 mod openapi;
 mod packages;
 mod runtime_groups;
@@ -16,10 +17,9 @@ use std::sync::Arc;
 
 use app::model::Actor;
 use app::ports::{AccountsRef, AnalyticsRef, CatalogRef, GatewaysRef};
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -225,7 +225,8 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body whose rejections use the uniform error body: malformed JSON is a 400,
-/// a well-formed body of the wrong shape a 422 naming the field.
+/// a well-formed body of the wrong shape a 422 naming the exact path of the value
+/// (`rows[3].status`, see [`json::from_slice`]).
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -236,50 +237,46 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(ApiError(json_rejection(rejection))),
+        if !json_content_type(req.headers()) {
+            return Err(ApiError(AppError::bad_request(
+                "Send the body as JSON with Content-Type: application/json.",
+            )));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| ApiError(AppError::bad_request(r.body_text())))?;
+        json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| ApiError(json_error(e)))
     }
 }
 
-fn json_rejection(r: JsonRejection) -> AppError {
-    match r {
-        JsonRejection::JsonDataError(e) => {
-            let text = e.body_text();
-            let detail = text
-                .split_once("target type: ")
-                .map(|(_, d)| d.to_string())
-                .unwrap_or(text);
-            AppError::validation(field_of(&detail), detail)
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            AppError::bad_request(format!("The body is not valid JSON: {}", e.body_text()))
-        }
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::bad_request("Send the body as JSON with Content-Type: application/json.")
-        }
-        other => AppError::bad_request(other.body_text()),
+/// `application/json` or `application/<anything>+json`, as axum's `Json` accepts.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
     }
 }
 
-/// The field a serde error is about: `labels.team: invalid type…` or ``missing field `name` ``.
-fn field_of(detail: &str) -> String {
-    if let Some(rest) = detail.split_once("missing field `").map(|(_, r)| r) {
-        if let Some((f, _)) = rest.split_once('`') {
-            return f.to_string();
+fn json_error(e: json::JsonError) -> AppError {
+    match e {
+        json::JsonError::Shape { field, message } => AppError::validation(field, message),
+        json::JsonError::Syntax(message) => {
+            AppError::bad_request(format!("The body is not valid JSON: {message}"))
         }
-    }
-    match detail.split_once(": ") {
-        Some((path, _))
-            if !path.is_empty()
-                && path
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']')) =>
-        {
-            path.to_string()
-        }
-        _ => "body".to_string(),
     }
 }
 
@@ -333,21 +330,5 @@ impl ListParams {
             ));
         }
         Ok((page, size))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn serde_errors_name_their_field() {
-        assert_eq!(
-            super::field_of("missing field `name` at line 1 column 2"),
-            "name"
-        );
-        assert_eq!(
-            super::field_of("labels.team: invalid type: integer `5`, expected a string"),
-            "labels.team"
-        );
-        assert_eq!(super::field_of("invalid type: null"), "body");
     }
 }

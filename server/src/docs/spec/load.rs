@@ -26,10 +26,23 @@ pub(super) fn load(text: &str, format: SpecFormat) -> Result<Value, String> {
             de.end().map_err(json_error)?;
             Ok(value)
         }
-        SpecFormat::Yaml => seed
-            .deserialize(serde_yaml::Deserializer::from_str(text))
-            .map_err(yaml_error),
+        SpecFormat::Yaml => {
+            serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |de| {
+                seed.deserialize(de)
+            })
+            .map_err(|e| yaml_error(&e))
+        }
     }
+}
+
+/// YAML 1.2's core schema (`yes`/`on` stay text, as in JSON Schema examples); `.nan` and
+/// `.inf` reach the visitor (which makes them `null`); plain messages, no snippets.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    o.with_snippet = false;
+    o.strict_booleans = true;
+    o.non_finite_float_policy = serde_saphyr::options::NonFiniteFloatPolicy::PassThrough;
+    o
 }
 
 fn json_error(e: serde_json::Error) -> String {
@@ -45,15 +58,15 @@ fn json_error(e: serde_json::Error) -> String {
     }
 }
 
-fn yaml_error(e: serde_yaml::Error) -> String {
-    let raw = e.to_string();
-    if raw.contains("more than one document") {
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    let raw = e.without_snippet().to_string();
+    if raw.contains("multiple YAML documents") {
         return "Invalid YAML: the text holds more than one YAML document (separated by \
                 `---`); an API spec is a single document."
             .to_string();
     }
     let message = strip_position(&raw);
-    match e.location() {
+    match e.location().filter(|l| l.line() > 0) {
         Some(l) => format!(
             "Invalid YAML at line {}, column {}: {message}.",
             l.line(),
@@ -80,7 +93,8 @@ fn strip_position(message: &str) -> String {
     out.trim_end_matches('.').to_string()
 }
 
-/// The length of "line N column M" or "position N" at the start of `s`, else 0.
+/// The length of "line N column M" (or "line N, column M") or "position N" at the start
+/// of `s`, else 0.
 fn position_len(s: &str) -> usize {
     fn digits(s: &str) -> usize {
         s.bytes().take_while(u8::is_ascii_digit).count()
@@ -88,10 +102,12 @@ fn position_len(s: &str) -> usize {
     if let Some(r) = s.strip_prefix("line ") {
         let n = digits(r);
         if n > 0 {
-            if let Some(r2) = r[n..].strip_prefix(" column ") {
-                let m = digits(r2);
-                if m > 0 {
-                    return 5 + n + 8 + m;
+            for sep in [" column ", ", column "] {
+                if let Some(r2) = r[n..].strip_prefix(sep) {
+                    let m = digits(r2);
+                    if m > 0 {
+                        return 5 + n + sep.len() + m;
+                    }
                 }
             }
         }

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use app::model::urlencoded::percent_decode;
 use serde_json::Value;
 
 /// How deep the walk goes (the parsers stop at 128 levels already).
@@ -39,32 +40,6 @@ fn unescape_token(t: &str) -> Cow<'_, str> {
         Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
     } else {
         Cow::Borrowed(t)
-    }
-}
-
-/// Decodes `%XX` sequences (invalid ones and invalid UTF-8 are kept as they are).
-fn percent_decode(s: &str) -> Cow<'_, str> {
-    if !s.contains('%') {
-        return Cow::Borrowed(s);
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(decoded) => Cow::Owned(decoded),
-        Err(_) => Cow::Borrowed(s),
     }
 }
 
@@ -275,6 +250,9 @@ mod tests {
         assert_eq!(resolve(&doc, "#anchor"), None);
         assert_eq!(resolve(&doc, "other.yaml#/a"), None);
         assert_eq!(resolve(&doc, "#/a~0b/c%2"), None);
+        // Lower-case escapes, as in the form fields: one decoder for both.
+        let doc = json!({"café": {"a b": 1}});
+        assert_eq!(resolve(&doc, "#/caf%c3%a9/a%20b"), Some(&json!(1)));
     }
 
     #[test]

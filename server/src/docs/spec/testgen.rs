@@ -12,7 +12,7 @@ pub fn large_spec_text(target_bytes: usize, json: bool) -> String {
         if json {
             serde_json::to_string_pretty(v).expect("json")
         } else {
-            serde_yaml::to_string(v).expect("yaml")
+            serde_saphyr::to_string(v).expect("yaml")
         }
     };
     let mut n = 40;
