@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::model::*;
-use app::ports::{DataPlanes, RuntimeGroups};
+use app::ports::{DataPlanes, GatewayConfig, RuntimeGroups};
 use base64::Engine as _;
 use chrono::{TimeZone, Utc};
 use reqwest::StatusCode;

@@ -11,7 +11,7 @@ mod common;
 use std::net::SocketAddr;
 
 use app::model::*;
-use app::ports::{Catalog, Gateways};
+use app::ports::{DataPlanes, GatewayConfig, Packages, RuntimeGroups, Versions};
 use base64::Engine as _;
 use chrono::Utc;
 use reqwest::StatusCode;
@@ -342,6 +342,7 @@ async fn rows_may_name_only_the_packages_versions_and_routes_of_the_groups_snaps
             runtime_group: "default".into(),
             token: Some(dp_token.clone()),
             cache_dir: std::env::temp_dir(),
+            limits: Default::default(),
         };
         let http =
             server::gateway::node::HttpTransport::new(&opts, &Uuid::new_v4().to_string(), "edge")

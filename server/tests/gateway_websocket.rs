@@ -95,7 +95,10 @@ async fn a_websocket_is_proxied_both_ways_and_logged_once_with_101() {
     // the upstream was asked to upgrade, with the client's key
     let head = heads.recv().await.unwrap();
     assert!(head.contains("connection: keep-alive, upgrade"), "{head}");
-    assert!(head.contains("sec-websocket-key: dghlihnhbxbszsbub25jzq=="), "{head}");
+    assert!(
+        head.contains("sec-websocket-key: dghlihnhbxbszsbub25jzq=="),
+        "{head}"
+    );
     // bytes both ways, twice
     s.write_all(b"ping one").await.unwrap();
     assert!(read_until(&mut s, b"PING ONE").await.ends_with(b"PING ONE"));
@@ -119,7 +122,10 @@ async fn a_ws_route_takes_only_handshakes_and_an_http_route_takes_them_too() {
     ws.protocols = vec!["ws".into()];
     let plain = route("plain", &["/both"]);
     gw.dp
-        .apply(snapshot(1, vec![service("svc", up(up_addr), vec![ws, plain])]))
+        .apply(snapshot(
+            1,
+            vec![service("svc", up(up_addr), vec![ws, plain])],
+        ))
         .unwrap();
     // a plain request to the ws route: no route
     let r = client().get(gw.url("/chat")).send().await.unwrap();
@@ -142,7 +148,10 @@ async fn an_upgrade_that_is_not_taken_closes_the_connection() {
     let upstream = upstream("u").await;
     let gw = Gateway::start().await;
     gw.dp
-        .apply(snapshot(1, vec![service("svc", up(upstream.addr), vec![route("r", &["/"])])]))
+        .apply(snapshot(
+            1,
+            vec![service("svc", up(upstream.addr), vec![route("r", &["/"])])],
+        ))
         .unwrap();
     let mut bytes = HANDSHAKE.as_bytes().to_vec();
     bytes.extend_from_slice(b"\x81\x05hello");

@@ -93,7 +93,7 @@ pub(crate) fn request_is_https() -> bool {
 pub(crate) fn own_request_cookie(name: &str) -> Option<String> {
     let parts = crate::ports::request_parts()?;
     let name = cookie_name(name, is_https(&parts));
-    request_cookie(&parts.headers, &name).filter(|v| !v.is_empty())
+    super::request_cookie(&parts.headers, &name).filter(|v| !v.is_empty())
 }
 
 /// Sets (or, with `None`, removes) the session cookie on the response.

@@ -155,10 +155,7 @@ static WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 #[allow(clippy::declare_interior_mutable_const)]
 const CONNECTION_CLOSE: HeaderValue = HeaderValue::from_static("close");
 
-pub(crate) async fn handle(
-    conn: Arc<ConnInfo>,
-    mut req: Request<Incoming>,
-) -> Response<ProxyBody> {
+pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> Response<ProxyBody> {
     let started = Instant::now();
     // a WebSocket handshake: the client's side of the tunnel, once hyper hands it over
     let websocket = is_websocket(&req).then(|| hyper::upgrade::on(&mut req));
