@@ -240,9 +240,9 @@ pub trait Portal: Send + Sync + 'static {
 
 /// The gateway side of the catalog: implementations and routes of versions, data
 /// plane tokens and nodes of runtime groups (one port per area, as [`Catalog`]).
-pub trait Gateways: GatewayConfig + DataPlanes {}
+pub trait Gateways: GatewayConfig + DataPlanes + Plugins + Consumers {}
 
-impl<T: GatewayConfig + DataPlanes> Gateways for T {}
+impl<T: GatewayConfig + DataPlanes + Plugins + Consumers> Gateways for T {}
 
 /// A version's implementation and routes. `package`: id or key.
 #[async_trait::async_trait]
@@ -312,6 +312,88 @@ pub trait GatewayConfig: Send + Sync + 'static {
         route_id: Option<Uuid>,
         input: RouteInput,
     ) -> Result<Vec<(String, String)>>;
+}
+
+/// Plugins on a runtime group, a version, a route or a consumer (Kong's plugin
+/// entities). Reading needs Viewer; changing needs Maintainer. Every change bumps the
+/// group's config version and is audited.
+#[async_trait::async_trait]
+pub trait Plugins: Send + Sync + 'static {
+    /// The plugins configured on exactly this scope.
+    async fn list_plugins(&self, actor: &Actor, scope: PluginScope) -> Result<Vec<Plugin>>;
+    /// Validates `input.config` with the plugin's schema (every broken rule named by
+    /// its field, `config.minute`), fills in the defaults and stores it. One instance
+    /// of a plugin per scope (and consumer).
+    async fn create_plugin(
+        &self,
+        actor: &Actor,
+        scope: PluginScope,
+        input: PluginInput,
+    ) -> Result<Plugin>;
+    async fn get_plugin(&self, actor: &Actor, id: Uuid) -> Result<Plugin>;
+    /// Replaces the instance (`PUT`): omitted fields take their defaults again.
+    async fn replace_plugin(&self, actor: &Actor, id: Uuid, input: PluginInput) -> Result<Plugin>;
+    /// Kong's `PATCH`: `config` merged field by field into the stored one.
+    async fn patch_plugin(&self, actor: &Actor, id: Uuid, patch: PluginPatch) -> Result<Plugin>;
+    async fn delete_plugin(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    /// Every plugin that applies to a version (`route_id: None`) or one of its routes,
+    /// from every scope, with which scope each comes from.
+    async fn applied_plugins(
+        &self,
+        actor: &Actor,
+        package: &str,
+        version_id: Uuid,
+        route_id: Option<Uuid>,
+    ) -> Result<Vec<AppliedPlugin>>;
+}
+
+/// Consumers of a runtime group and their credentials (`group`: id or name;
+/// `consumer`: id or username). Reading needs Viewer; changing needs Maintainer.
+#[async_trait::async_trait]
+pub trait Consumers: Send + Sync + 'static {
+    async fn list_consumers(&self, actor: &Actor, group: &str) -> Result<Vec<Consumer>>;
+    async fn get_consumer(&self, actor: &Actor, group: &str, consumer: &str) -> Result<Consumer>;
+    async fn create_consumer(
+        &self,
+        actor: &Actor,
+        group: &str,
+        input: ConsumerInput,
+    ) -> Result<Consumer>;
+    async fn update_consumer(
+        &self,
+        actor: &Actor,
+        group: &str,
+        consumer: &str,
+        input: ConsumerInput,
+    ) -> Result<Consumer>;
+    /// Also deletes its credentials, ACL groups and consumer-scoped plugins.
+    async fn delete_consumer(&self, actor: &Actor, group: &str, consumer: &str) -> Result<()>;
+
+    async fn list_keys(
+        &self,
+        actor: &Actor,
+        group: &str,
+        consumer: &str,
+    ) -> Result<Vec<KeyAuthCredential>>;
+    /// The key is returned only here; the store keeps its SHA-256.
+    async fn create_key(
+        &self,
+        actor: &Actor,
+        group: &str,
+        consumer: &str,
+        input: NewKeyAuthCredential,
+    ) -> Result<CreatedKeyAuthCredential>;
+    async fn delete_key(&self, actor: &Actor, group: &str, consumer: &str, id: Uuid) -> Result<()>;
+
+    async fn list_acls(&self, actor: &Actor, group: &str, consumer: &str) -> Result<Vec<AclGroup>>;
+    async fn add_acl(
+        &self,
+        actor: &Actor,
+        group: &str,
+        consumer: &str,
+        input: NewAclGroup,
+    ) -> Result<AclGroup>;
+    async fn delete_acl(&self, actor: &Actor, group: &str, consumer: &str, id: Uuid) -> Result<()>;
 }
 
 /// What runs a version's configuration: data planes, their tokens and nodes.

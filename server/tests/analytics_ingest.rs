@@ -303,6 +303,7 @@ fn record(
             upstream_latency_us: route.is_some().then_some(up),
             gateway_latency_us: 20 + rng.next() % 200,
             error: None,
+            consumer: None,
         });
     }
 }

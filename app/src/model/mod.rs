@@ -6,6 +6,7 @@ pub mod auth;
 pub mod datetime;
 pub mod docs;
 pub mod gateway;
+pub mod plugins;
 pub mod portal;
 mod types;
 pub mod urlencoded;
@@ -31,5 +32,6 @@ pub use gateway::{
     CreatedDataPlaneToken, DataPlaneNode, DataPlaneToken, GroupGateway, Implementation,
     ImplementationInput, Liveness, NewDataPlaneToken, Route, RouteInput, RouteView, VersionGateway,
 };
+pub use plugins::*;
 pub use portal::*;
 pub use types::*;

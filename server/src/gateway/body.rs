@@ -137,6 +137,8 @@ pub(crate) struct LogState {
     pub upstream_latency: Option<Duration>,
     pub gateway_latency: Option<Duration>,
     pub error: Option<ErrorKind>,
+    /// The consumer identified by an auth plugin (id).
+    pub consumer: Option<Arc<str>>,
     /// Response headers were produced.
     pub responded: bool,
     /// The response body was handed over completely.
@@ -164,6 +166,7 @@ impl LogState {
             response_bytes: 0,
             upstream_latency: None,
             gateway_latency: None,
+            consumer: None,
             error: None,
             responded: false,
             finished: false,
@@ -203,6 +206,7 @@ impl Drop for LogState {
             upstream_latency_us: self.upstream_latency.map(micros),
             gateway_latency_us: micros(self.gateway_latency.unwrap_or(total)),
             error,
+            consumer: self.consumer.take(),
         };
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
         self.shared.sink.log(entry);

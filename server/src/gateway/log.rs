@@ -100,6 +100,9 @@ pub struct LogEntry {
     pub gateway_latency_us: u64,
     /// Set when Portico answered itself or the exchange was cut short.
     pub error: Option<ErrorKind>,
+    /// The consumer a plugin identified (key-auth), by id; `None`: anonymous or no
+    /// authentication.
+    pub consumer: Option<Arc<str>>,
 }
 
 fn serialize_method<S: serde::Serializer>(m: &hyper::Method, s: S) -> Result<S::Ok, S::Error> {

@@ -761,6 +761,7 @@ mod tests {
             upstream_latency_us: (status != 404).then_some(800),
             gateway_latency_us: 50,
             error: None,
+            consumer: None,
         }
     }
 

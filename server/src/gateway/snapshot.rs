@@ -23,6 +23,7 @@
 //! - `POST /dp/v1/report` with `{"config_version": N, "error": "…"}`: a snapshot the
 //!   node refused; 204.
 
+pub use portico_plugins::snapshot::{ConsumerConfig, KeyCredential, PluginInstance, Scope};
 use portico_router::RouteConfig;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,13 @@ pub struct Snapshot {
     pub generated_at: String,
     /// The services (versions with an enabled implementation) of the group.
     pub services: Vec<ServiceConfig>,
+    /// The group's enabled plugin instances, on every scope (group, version, route,
+    /// consumer). Each data plane compiles them into per-route chains.
+    #[serde(default)]
+    pub plugins: Vec<PluginInstance>,
+    /// The group's consumers with their key hashes and ACL groups.
+    #[serde(default)]
+    pub consumers: Vec<ConsumerConfig>,
 }
 
 /// One service version with its upstream and routes.

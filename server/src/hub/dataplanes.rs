@@ -270,6 +270,8 @@ impl Hub {
             config_version: version,
             generated_at: Utc::now().to_rfc3339(),
             services,
+            plugins: Vec::new(),
+            consumers: Vec::new(),
         })
     }
 

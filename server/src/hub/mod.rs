@@ -19,6 +19,7 @@ pub(crate) mod dataplanes;
 mod documents;
 mod gateway;
 mod packages;
+mod plugins;
 mod portal;
 mod runtime_groups;
 mod sessions;

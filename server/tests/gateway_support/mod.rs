@@ -386,6 +386,8 @@ pub fn snapshot(version: u64, services: Vec<ServiceConfig>) -> Snapshot {
         config_version: version,
         generated_at: "2026-01-01T00:00:00Z".into(),
         services,
+        plugins: Vec::new(),
+        consumers: Vec::new(),
     }
 }
 
