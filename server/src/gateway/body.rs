@@ -139,6 +139,10 @@ pub(crate) struct LogState {
     pub error: Option<ErrorKind>,
     /// The consumer identified by an auth plugin (id).
     pub consumer: Option<Arc<str>>,
+    /// The route's `prometheus` plugin config, when one applies: the log step then
+    /// records the request in the node's metrics.
+    #[allow(dead_code)] // read by the metrics of the log step (in progress)
+    pub prometheus: Option<Arc<portico_plugins::config::Prometheus>>,
     /// Response headers were produced.
     pub responded: bool,
     /// The response body was handed over completely.
@@ -167,6 +171,7 @@ impl LogState {
             upstream_latency: None,
             gateway_latency: None,
             consumer: None,
+            prometheus: None,
             error: None,
             responded: false,
             finished: false,

@@ -11,6 +11,9 @@
 mod backoff;
 mod body;
 mod compiled;
+// used by the rate-limiting plugin (in progress)
+#[allow(dead_code)]
+mod counters;
 mod dataplane;
 mod framing;
 mod h1client;
