@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::schema::{schema, Check, Default, Field, Kind, Rule};
+use crate::schema::{schema, Check, Default, Field, Kind, Rule, Schema};
 use crate::schemas::REDIS_SHORTHANDS;
 use crate::validate::default_value;
 use crate::PluginName;
@@ -35,7 +35,7 @@ pub fn json_schema(name: PluginName) -> Value {
     if name == PluginName::RateLimiting {
         if let Some(Value::Object(props)) = obj.get_mut("properties") {
             for (flat, inner) in REDIS_SHORTHANDS {
-                let mut p = crate::schema::schema(name)
+                let mut p = s
                     .field(&format!("redis.{inner}"))
                     .map(property)
                     .unwrap_or_else(|| json!({}));
@@ -51,7 +51,7 @@ pub fn json_schema(name: PluginName) -> Value {
             }
         }
     }
-    let all: Vec<Value> = s.checks.iter().filter_map(check).collect();
+    let all: Vec<Value> = s.checks.iter().filter_map(|c| check(s, c)).collect();
     if !all.is_empty() {
         obj.insert("allOf".into(), Value::Array(all));
     }
@@ -80,6 +80,10 @@ fn property(f: &Field) -> Value {
         Kind::String => {
             let mut s = json!({ "type": nullable("string") });
             string_rules(f.rules, &mut s);
+            // `null` means the default, as for every field.
+            if let Some(Value::Array(options)) = s.get_mut("enum") {
+                options.push(Value::Null);
+            }
             s
         }
         Kind::StringArray => {
@@ -160,30 +164,41 @@ fn at_path(path: &str, inner: Value) -> Value {
     }
 }
 
-fn nonempty() -> Value {
-    json!({
-        "not": { "type": "null" },
-        "if": { "type": "array" },
-        "then": { "minItems": 1 },
-    })
+/// Kong's `is_nonempty` for field `path`: given, not `null`, not an empty array or
+/// string.
+fn nonempty(s: &Schema, path: &str) -> Value {
+    let inner = match s.field(path).map(|f| f.kind) {
+        Some(Kind::StringArray) => json!({ "type": "array", "minItems": 1 }),
+        Some(Kind::String) => json!({ "type": "string", "minLength": 1 }),
+        _ => json!({ "not": { "type": "null" } }),
+    };
+    at_path(path, inner)
 }
 
-fn check(c: &Check) -> Option<Value> {
+fn check(s: &Schema, c: &Check) -> Option<Value> {
     Some(match *c {
         Check::AtLeastOneOf(fields) => json!({
-            "anyOf": fields.iter().map(|f| at_path(f, nonempty())).collect::<Vec<_>>(),
+            "anyOf": fields.iter().map(|f| nonempty(s, f)).collect::<Vec<_>>(),
         }),
         Check::OnlyOneOf(fields) => json!({
-            "not": { "allOf": fields.iter().map(|f| at_path(f, nonempty())).collect::<Vec<_>>() },
+            "not": { "allOf": fields.iter().map(|f| nonempty(s, f)).collect::<Vec<_>>() },
         }),
         Check::RequiredIf {
             if_field,
             equals,
             then_required,
-        } => json!({
+        } => {
+            // A field with a default is never missing (absent or `null` is the default).
+            if s.field(then_required)
+                .is_some_and(|f| f.default != Default::None)
+            {
+                return None;
+            }
+            json!({
             "if": at_path(if_field, json!({ "const": equals })),
-            "then": at_path(then_required, json!({ "not": { "type": "null" } })),
-        }),
+                "then": at_path(then_required, json!({ "not": { "type": "null" } })),
+            })
+        }
         Check::SyncRate => json!({
             "if": at_path("policy", json!({ "const": "redis" })),
             "then": { "properties": { "sync_rate": {

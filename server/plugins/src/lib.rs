@@ -29,7 +29,7 @@ mod validate;
 pub use form::{config_from_form, form_fields, form_values, FormField, FormKind};
 pub use json_schema::json_schema;
 pub use schema::schema;
-pub use validate::{merge_patch, validate, validate_protocols, FieldError};
+pub use validate::{defaults, merge_patch, validate, validate_protocols, FieldError};
 
 use serde::{Deserialize, Serialize};
 

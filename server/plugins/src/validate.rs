@@ -144,6 +144,12 @@ fn walk_record(fields: &[Field], v: &Value, path: &str, errs: &mut Vec<FieldErro
     Value::Object(out)
 }
 
+/// Plugin `name`'s config with every field at its default (`null` where it has none),
+/// before the entity checks (for rate-limiting it is not valid: no period is set).
+pub fn defaults(name: PluginName) -> Value {
+    walk_record(schema(name).fields, &Value::Null, "config", &mut Vec::new())
+}
+
 /// A field's default as JSON (`null` when it has none).
 pub fn default_value(f: &Field) -> Value {
     match f.default {
