@@ -206,7 +206,10 @@ async fn rows_may_name_only_the_groups_consumers_and_error_kinds_of_their_form()
         // Refused in-process, each naming its row's field, nothing stored.
         let cases: Vec<(BatchRow, &str)> = vec![
             (row(t, 200, 1, Some(carol), None), "rows[1].consumer_id"),
-            (row(t, 200, 1, Some(Uuid::new_v4()), None), "rows[1].consumer_id"),
+            (
+                row(t, 200, 1, Some(Uuid::new_v4()), None),
+                "rows[1].consumer_id",
+            ),
             (
                 BatchRow {
                     consumer_id: Some("alice".into()),
@@ -254,18 +257,27 @@ async fn rows_may_name_only_the_groups_consumers_and_error_kinds_of_their_form()
                 .is_some_and(|m| m.contains(&carol.to_string()) && m.contains("\"default\"")),
             "{body}"
         );
-        let mut old = serde_json::to_value(batch("default", vec![row(t, 200, 4, None, None)]))
-            .unwrap();
+        let mut old =
+            serde_json::to_value(batch("default", vec![row(t, 200, 4, None, None)])).unwrap();
         let r0 = old["rows"][0].as_object_mut().unwrap();
         assert!(!r0.contains_key("consumer_id") && !r0.contains_key("error"));
         let r = dp.post(&url).json(&old).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{name}: {}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "{name}: {}",
+            r.text().await.unwrap()
+        );
         assert_eq!(sum_requests(&db, "analytics_minute").await, 10, "{name}");
         let by = per_consumer_kind(&db, "analytics_minute").await;
         assert_eq!(by[&(Uuid::nil(), String::new())][0], 4, "{name}");
         assert_eq!(by[&(alice, String::new())][0], 3, "{name}");
         assert_eq!(by[&(alice, "rate_limited".to_string())][0], 2, "{name}");
-        assert_eq!(by[&(Uuid::nil(), "unauthorized".to_string())][0], 1, "{name}");
+        assert_eq!(
+            by[&(Uuid::nil(), "unauthorized".to_string())][0],
+            1,
+            "{name}"
+        );
     }
 }
 
@@ -324,7 +336,10 @@ async fn group_by_consumer_and_error_kind_count_exactly_and_rollups_are_their_mi
             hub.ingest_analytics(
                 group,
                 "n",
-                &batch("default", vec![row(m, 429, 1, Some(alice), Some("rate_limited"))]),
+                &batch(
+                    "default",
+                    vec![row(m, 429, 1, Some(alice), Some("rate_limited"))],
+                ),
             )
             .await
             .unwrap();
@@ -353,8 +368,18 @@ async fn group_by_consumer_and_error_kind_count_exactly_and_rollups_are_their_mi
                 group_by: Some(Dimension::Consumer),
                 then_by: Some(Dimension::ErrorKind),
                 time_frame: None,
-                start: Some(at(hour - if g == Granularity::Minute { 3 * 3_600 } else { 2 * 86_400 })),
-                end: Some(at(hour + if g == Granularity::Minute { 3 * 3_600 } else { 86_400 })),
+                start: Some(at(hour
+                    - if g == Granularity::Minute {
+                        3 * 3_600
+                    } else {
+                        2 * 86_400
+                    })),
+                end: Some(at(hour
+                    + if g == Granularity::Minute {
+                        3 * 3_600
+                    } else {
+                        86_400
+                    })),
                 granularity: Some(g),
                 ..Default::default()
             };
@@ -467,11 +492,37 @@ async fn group_by_consumer_and_error_kind_count_exactly_and_rollups_are_their_mi
     }
 }
 
+/// Empty databases without migrations: a SQLite file, and a PostgreSQL database of
+/// its own when PORTICO_TEST_POSTGRES_URL is set.
+async fn bare_databases(dir: &std::path::Path) -> Vec<DatabaseConnection> {
+    let url = server::db::default_sqlite_url(dir);
+    let mut out = vec![Database::connect(url.as_str()).await.unwrap()];
+    if let Ok(base) = std::env::var("PORTICO_TEST_POSTGRES_URL") {
+        let name = format!("portico_test_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(base.as_str()).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await.ok();
+        let mut url = url::Url::parse(&base).unwrap();
+        url.set_path(&format!("/{name}"));
+        out.push(Database::connect(url.as_str()).await.unwrap());
+    }
+    out
+}
+
 #[tokio::test]
 async fn rows_stored_before_the_migration_count_as_anonymous_without_error_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let url = server::db::default_sqlite_url(dir.path());
-    let db = Database::connect(url.as_str()).await.unwrap();
+    for db in bare_databases(dir.path()).await {
+        before_and_after_the_migration(&db).await;
+    }
+}
+
+async fn before_and_after_the_migration(db: &DatabaseConnection) {
+    let db = db.clone();
+    let name = format!("{:?}", db.get_database_backend());
     use migration::MigratorTrait as _;
     migration::Migrator::up(&db, Some(7)).await.unwrap();
     let group = Uuid::new_v4();
@@ -538,11 +589,11 @@ async fn rows_stored_before_the_migration_count_as_anonymous_without_error_kind(
         assert_eq!(
             t[&(Uuid::nil().to_string(), NO_ERROR_KIND.to_string())],
             7.0,
-            "{g:?}: {t:?}"
+            "{name} {g:?}: {t:?}"
         );
     }
     // down and up again keep the rows without consumer or error kind
     migration::Migrator::down(&db, Some(1)).await.unwrap();
     migration::Migrator::up(&db, None).await.unwrap();
-    assert_eq!(sum_requests(&db, "analytics_day").await, 7);
+    assert_eq!(sum_requests(&db, "analytics_day").await, 7, "{name}");
 }

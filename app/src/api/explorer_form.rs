@@ -485,7 +485,7 @@ mod tests {
 
     #[test]
     fn consumers_and_error_kinds_filter_and_group() {
-        let alice = uuid::Uuid::new_v4();
+        let alice = uuid::Uuid::from_u128(0x5d2f_1e60_3c1b_4f7e_9a3e_1f0c_2b3d_4e5f);
         let f = form(&[
             ("metrics", "request_count"),
             ("group_by", "consumer"),

@@ -166,13 +166,13 @@ fn add_filters(sel: &mut SelectStatement, f: &Filters) {
         }
     }
     if !f.error_kinds.is_empty() {
-        sel.and_where(
-            col("error_kind").is_in(
-                f.error_kinds
-                    .iter()
-                    .map(|k| if k == NO_ERROR_KIND { "" } else { k.as_str() }),
-            ),
-        );
+        sel.and_where(col("error_kind").is_in(f.error_kinds.iter().map(|k| {
+            if k == NO_ERROR_KIND {
+                ""
+            } else {
+                k.as_str()
+            }
+        })));
     }
     if !f.status_classes.is_empty() {
         let mut any = Condition::any();
@@ -772,9 +772,7 @@ impl Labels {
                     .map(|g| (g.id, g.name))
                     .collect(),
                 Dimension::Consumer => consumer_names(db, ids).await?,
-                Dimension::StatusCode | Dimension::StatusClass | Dimension::ErrorKind => {
-                    Vec::new()
-                }
+                Dimension::StatusCode | Dimension::StatusClass | Dimension::ErrorKind => Vec::new(),
             };
             for (id, name) in names {
                 out.names.insert((d, id), name);

@@ -916,8 +916,9 @@ mod tests {
         assert!(rows
             .iter()
             .any(|r| r["consumer_id"] == *alice && r["error"].is_null()));
-        assert!(rows.iter().any(|r| r.get("consumer_id").is_none()
-            && r["error"] == "upstream_timeout"));
+        assert!(rows
+            .iter()
+            .any(|r| r.get("consumer_id").is_none() && r["error"] == "upstream_timeout"));
         let back: Batch = serde_json::from_value(json).unwrap();
         assert_eq!(&back, b.as_ref());
     }

@@ -193,7 +193,8 @@ impl Hub {
             ));
             consumers.push(row_id(i, "consumer_id", &r.consumer_id)?);
         }
-        if rows.iter().all(|ids| *ids == (None, None, None)) && consumers.iter().all(Option::is_none)
+        if rows.iter().all(|ids| *ids == (None, None, None))
+            && consumers.iter().all(Option::is_none)
         {
             return Ok(());
         }

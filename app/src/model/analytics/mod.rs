@@ -334,8 +334,7 @@ pub fn is_error_kind(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= MAX_ERROR_KIND_LEN
         && b[0].is_ascii_lowercase()
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 

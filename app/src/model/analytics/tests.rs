@@ -119,7 +119,15 @@ fn error_kinds_are_short_lower_case_identifiers() {
         assert!(is_error_kind(ok), "{ok}");
     }
     let long = "a".repeat(MAX_ERROR_KIND_LEN + 1);
-    for bad in ["", "Rate", "rate-limited", "_x", "4xx", "a b", long.as_str()] {
+    for bad in [
+        "",
+        "Rate",
+        "rate-limited",
+        "_x",
+        "4xx",
+        "a b",
+        long.as_str(),
+    ] {
         assert!(!is_error_kind(bad), "{bad}");
     }
     let mut q = AnalyticsQuery::default();
