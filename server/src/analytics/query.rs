@@ -46,7 +46,11 @@
 //! 8. **Series**: one per metric and group combination. Combinations are ordered by
 //!    their request count over the range (descending); after the first 50 the rest
 //!    fold into one "Other". `total` is the metric over the whole range, computed from
-//!    the merged aggregates (not an average of the buckets).
+//!    the merged aggregates (not an average of the buckets). Labels: names of
+//!    packages, versions, routes, runtime groups and consumers (see
+//!    [`consumer_names`]); the nil id is "(no route)", or "(anonymous)" for a
+//!    consumer; an error kind is its own label, and "(none)" (id `none`) where the
+//!    upstream answered.
 
 use std::collections::HashMap;
 
