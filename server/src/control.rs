@@ -10,8 +10,8 @@
 //! `{"message": …, "field": "rows[3].status"}`, nothing stored. The embedded data
 //! planes record with the same recorder and hand their batches to the same
 //! [`Hub::ingest_analytics`] through [`HubTransport`]. A data plane is trusted for its
-//! own group only: its rows may name the packages, versions and routes of that
-//! group's snapshots (see `hub::snapshot_ids`), its node row is the group's own, and
+//! own group only: its rows may name the packages, versions, routes and consumers of
+//! that group's snapshots (see `hub::snapshot_ids`), its node row is the group's own, and
 //! what it says about itself (`/dp/v1/report`, host name, version) is cut and
 //! cleaned of control characters before it is logged or shown.
 
