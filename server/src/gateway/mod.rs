@@ -22,6 +22,9 @@ pub mod log;
 pub mod node;
 mod proxy;
 pub mod recorder;
+// used by the rate-limiting plugin (policy redis)
+#[allow(dead_code)]
+mod redis_counters;
 pub mod snapshot;
 mod upstream;
 

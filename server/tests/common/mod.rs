@@ -4,6 +4,7 @@
 
 pub mod gateway;
 pub mod portal;
+pub mod redis;
 
 use std::net::SocketAddr;
 
