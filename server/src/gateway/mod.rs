@@ -19,6 +19,7 @@ mod framing;
 mod h1client;
 mod limits;
 pub mod log;
+pub mod metrics;
 pub mod node;
 mod proxy;
 pub mod recorder;
