@@ -4,6 +4,7 @@
 
 pub mod gateway;
 pub mod portal;
+pub mod prom;
 pub mod redis;
 
 use std::net::SocketAddr;
@@ -108,6 +109,17 @@ pub async fn start_with_settings(
     root: &str,
     settings: server::auth::AuthSettings,
 ) -> TestServer {
+    start_with_status(backend, root, settings, server::web::StatusSources::default()).await
+}
+
+/// Starts the application with no user, these authentication settings and these
+/// sources of `/status` and `/metrics`.
+pub async fn start_with_status(
+    backend: Backend,
+    root: &str,
+    settings: server::auth::AuthSettings,
+    status: server::web::StatusSources,
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -117,7 +129,7 @@ pub async fn start_with_settings(
         backend.hub.clone(),
         options,
         settings,
-        server::web::StatusSources::default(),
+        status,
     );
     tokio::spawn(async move {
         axum::serve(
