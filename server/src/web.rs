@@ -149,13 +149,13 @@ fn metrics_of(
     planes: Option<EmbeddedPlanes>,
 ) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + 'static {
     move || {
-        let text = planes.as_ref().map(|p| p.metrics_text()).unwrap_or_default();
+        let text = planes
+            .as_ref()
+            .map(|p| p.metrics_text())
+            .unwrap_or_default();
         std::future::ready(
             (
-                [(
-                    header::CONTENT_TYPE,
-                    crate::gateway::metrics::CONTENT_TYPE,
-                )],
+                [(header::CONTENT_TYPE, crate::gateway::metrics::CONTENT_TYPE)],
                 text,
             )
                 .into_response(),

@@ -24,7 +24,11 @@ async fn scrape(c: &reqwest::Client, url: &str) -> prom::Exposition {
 fn conn(x: &prom::Exposition, state: &str) -> f64 {
     x.value(
         "kong_nginx_connections_total",
-        &[("node_id", "node-1"), ("subsystem", "http"), ("state", state)],
+        &[
+            ("node_id", "node-1"),
+            ("subsystem", "http"),
+            ("state", state),
+        ],
     )
 }
 
@@ -94,12 +98,18 @@ async fn the_status_listener_serves_kongs_node_metrics() {
     assert_eq!(
         x.value(
             "kong_node_info",
-            &[("node_id", "node-1"), ("version", env!("CARGO_PKG_VERSION"))]
+            &[
+                ("node_id", "node-1"),
+                ("version", env!("CARGO_PKG_VERSION"))
+            ]
         ),
         1.0
     );
     assert_eq!(
-        x.value("portico_data_plane_config_version", &[("node_id", "node-1")]),
+        x.value(
+            "portico_data_plane_config_version",
+            &[("node_id", "node-1")]
+        ),
         3.0
     );
 
@@ -116,9 +126,17 @@ async fn the_status_listener_serves_kongs_node_metrics() {
     assert_eq!(conn(&x, "total"), 4.0);
     assert_eq!(conn(&x, "writing"), 0.0);
     // `/status` is still there, and other paths are not
-    let r = c.get(format!("http://{status}/status")).send().await.unwrap();
+    let r = c
+        .get(format!("http://{status}/status"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = c.get(format!("http://{status}/metricsx")).send().await.unwrap();
+    let r = c
+        .get(format!("http://{status}/metricsx"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let _ = tx.send(());
 }

@@ -42,8 +42,7 @@ pub(crate) const KONG_LATENCY_BUCKETS: [f64; 17] = [
 ];
 /// Kong's `UPSTREAM_LATENCY_BUCKETS` (ms), also those of the request latency.
 pub(crate) const UPSTREAM_LATENCY_BUCKETS: [f64; 13] = [
-    25.0, 50.0, 80.0, 100.0, 250.0, 400.0, 700.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0,
-    60000.0,
+    25.0, 50.0, 80.0, 100.0, 250.0, 400.0, 700.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0, 60000.0,
 ];
 
 /// The content type of [`Metrics::encode`]'s text.
@@ -146,7 +145,14 @@ impl Metrics {
                 &r,
                 "kong_http_requests_total",
                 "HTTP status codes per consumer/service/route in Kong",
-                &["service", "route", "code", "source", "workspace", "consumer"],
+                &[
+                    "service",
+                    "route",
+                    "code",
+                    "source",
+                    "workspace",
+                    "consumer",
+                ],
             ),
             kong_latency: histogram(
                 &r,
@@ -241,7 +247,9 @@ impl Metrics {
         let labels = [service.as_str(), route_label.as_str(), &self.workspace];
         let latency = if latency {
             Some([
-                self.kong_latency.get_metric_with_label_values(&labels).ok()?,
+                self.kong_latency
+                    .get_metric_with_label_values(&labels)
+                    .ok()?,
                 self.upstream_latency
                     .get_metric_with_label_values(&labels)
                     .ok()?,
@@ -338,9 +346,9 @@ impl Metrics {
             ("writing", busy),
             ("waiting", active - busy),
         ] {
-            if let Ok(g) = self
-                .connections
-                .get_metric_with_label_values(&[node.as_str(), "http", state])
+            if let Ok(g) =
+                self.connections
+                    .get_metric_with_label_values(&[node.as_str(), "http", state])
             {
                 g.set(v);
             }

@@ -33,7 +33,9 @@ fn entry(route: Option<Arc<RouteInfo>>, status: u16, upstream_us: Option<u64>) -
         total_latency_us: 12_500,
         upstream_latency_us: upstream_us,
         gateway_latency_us: 1_500,
-        error: upstream_us.is_none().then_some(ErrorKind::UpstreamUnavailable),
+        error: upstream_us
+            .is_none()
+            .then_some(ErrorKind::UpstreamUnavailable),
         consumer: Some(Arc::from("alice")),
     }
 }
@@ -75,7 +77,11 @@ fn requests_are_recorded_with_kongs_names_labels_and_buckets() {
     assert_eq!(
         x.value(
             "kong_http_requests_total",
-            &with(&[("code", "200"), ("source", "service"), ("consumer", "alice")])
+            &with(&[
+                ("code", "200"),
+                ("source", "service"),
+                ("consumer", "alice")
+            ])
         ),
         2.0
     );
@@ -171,7 +177,9 @@ fn each_switch_of_the_plugin_turns_its_metrics_on() {
     // no route matched: nothing is recorded (as in Kong)
     m.record(&entry(None, 404, None), &all_on());
     let x = scrape(&m);
-    assert!(x.find("kong_http_requests_total", &[("code", "404")]).is_empty());
+    assert!(x
+        .find("kong_http_requests_total", &[("code", "404")])
+        .is_empty());
 }
 
 #[test]
@@ -187,7 +195,11 @@ fn node_metrics_say_connections_requests_version_and_node() {
     let conn = |state: &str| {
         x.value(
             "kong_nginx_connections_total",
-            &[("node_id", "node-a"), ("subsystem", "http"), ("state", state)],
+            &[
+                ("node_id", "node-a"),
+                ("subsystem", "http"),
+                ("state", state),
+            ],
         )
     };
     assert_eq!(conn("accepted"), 3.0);
@@ -203,13 +215,19 @@ fn node_metrics_say_connections_requests_version_and_node() {
     assert_eq!(
         x.value(
             "kong_node_info",
-            &[("node_id", "node-a"), ("version", env!("CARGO_PKG_VERSION"))]
+            &[
+                ("node_id", "node-a"),
+                ("version", env!("CARGO_PKG_VERSION"))
+            ]
         ),
         1.0
     );
     assert_eq!(x.find("kong_node_info", &[]).len(), 1);
     assert_eq!(
-        x.value("portico_data_plane_config_version", &[("node_id", "node-a")]),
+        x.value(
+            "portico_data_plane_config_version",
+            &[("node_id", "node-a")]
+        ),
         7.0
     );
 }

@@ -193,20 +193,22 @@ impl Counters for RedisCounters {
             let ttl_ms = u64::try_from(w.ttl.as_millis()).unwrap_or(u64::MAX).max(1);
             call.key(&w.key).arg(w.limit).arg(ttl_ms);
         }
-        let answer =
-            match tokio::time::timeout(self.timeout, call.invoke_async::<Vec<i64>>(&mut conn))
-                .await
-            {
-                Ok(Ok(v)) => v,
-                Ok(Err(e)) => return Err(CounterError(format!("Redis {}: {e}", self.name))),
-                Err(_) => {
-                    return Err(CounterError(format!(
-                        "Redis {}: no answer within {} ms",
-                        self.name,
-                        self.timeout.as_millis()
-                    )))
-                }
-            };
+        let answer = match tokio::time::timeout(
+            self.timeout,
+            call.invoke_async::<Vec<i64>>(&mut conn),
+        )
+        .await
+        {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Err(CounterError(format!("Redis {}: {e}", self.name))),
+            Err(_) => {
+                return Err(CounterError(format!(
+                    "Redis {}: no answer within {} ms",
+                    self.name,
+                    self.timeout.as_millis()
+                )))
+            }
+        };
         let (allowed, counts) = match answer.split_first() {
             Some((a, c)) if c.len() == windows.len() => (*a == 1, c),
             _ => {

@@ -109,7 +109,13 @@ pub async fn start_with_settings(
     root: &str,
     settings: server::auth::AuthSettings,
 ) -> TestServer {
-    start_with_status(backend, root, settings, server::web::StatusSources::default()).await
+    start_with_status(
+        backend,
+        root,
+        settings,
+        server::web::StatusSources::default(),
+    )
+    .await
 }
 
 /// Starts the application with no user, these authentication settings and these
@@ -125,12 +131,7 @@ pub async fn start_with_status(
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = server::leptos_options(addr, root);
-    let app = server::web::app_with(
-        backend.hub.clone(),
-        options,
-        settings,
-        status,
-    );
+    let app = server::web::app_with(backend.hub.clone(), options, settings, status);
     tokio::spawn(async move {
         axum::serve(
             listener,

@@ -137,10 +137,17 @@ fn parse_labels(s: &str, line: &str) -> (usize, BTreeMap<String, String>) {
         if bytes.get(i) == Some(&b'}') {
             return (i, labels);
         }
-        let eq = s[i..].find('=').unwrap_or_else(|| panic!("label = in: {line}")) + i;
+        let eq = s[i..]
+            .find('=')
+            .unwrap_or_else(|| panic!("label = in: {line}"))
+            + i;
         let lname = &s[i..eq];
         assert!(valid_name(lname), "bad label name {lname:?} in: {line}");
-        assert_eq!(bytes.get(eq + 1), Some(&b'"'), "unquoted label value in: {line}");
+        assert_eq!(
+            bytes.get(eq + 1),
+            Some(&b'"'),
+            "unquoted label value in: {line}"
+        );
         let mut value = String::new();
         i = eq + 2;
         loop {

@@ -26,7 +26,9 @@ pub fn shared_redis(test: &str) -> Option<(String, u16)> {
         .expect("PORTICO_TEST_REDIS_URL starts with redis://");
     let rest = rest.trim_end_matches('/');
     let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "6379"));
-    let port = port.parse().expect("PORTICO_TEST_REDIS_URL has a numeric port");
+    let port = port
+        .parse()
+        .expect("PORTICO_TEST_REDIS_URL has a numeric port");
     Some((host.to_string(), port))
 }
 
