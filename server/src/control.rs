@@ -423,6 +423,15 @@ impl EmbeddedPlanes {
         planes
     }
 
+    /// The metrics of every embedded plane, as Prometheus text (`GET /metrics`).
+    pub fn metrics_text(&self) -> String {
+        let families = match self.running.lock() {
+            Ok(r) => r.values().flat_map(|r| r.plane.metric_families()).collect(),
+            Err(_) => Vec::new(),
+        };
+        crate::gateway::metrics::encode(families)
+    }
+
     /// Status of every embedded plane.
     pub fn status(&self) -> Vec<EmbeddedStatus> {
         let Ok(running) = self.running.lock() else {
@@ -562,6 +571,7 @@ impl EmbeddedPlanes {
             config_version: 0,
             embedded: true,
         };
+        plane.set_node_id(&node.id.to_string());
         if let Ok(mut running) = self.running.lock() {
             running.insert(
                 id,
