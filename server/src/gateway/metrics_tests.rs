@@ -47,6 +47,7 @@ fn all_on() -> Prometheus {
         latency_metrics: true,
         bandwidth_metrics: true,
         upstream_health_metrics: false,
+        ..Prometheus::default()
     }
 }
 
