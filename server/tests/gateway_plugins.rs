@@ -139,7 +139,10 @@ async fn key_auth_as_kong() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(json_of(r).await, json!({"message": "Duplicate API key found"}));
+    assert_eq!(
+        json_of(r).await,
+        json!({"message": "Duplicate API key found"})
+    );
 
     // a good key in the header: the consumer's headers upstream, a spoofed one gone,
     // the key hidden
@@ -245,7 +248,12 @@ async fn key_auth_realm_and_expired_key_without_anonymous() {
     expired.keys[0].expires_at = Some(1);
     let gw = start(snap(
         u.addr,
-        vec![plugin("ka", "key-auth", json!({"realm": "portico"}), global())],
+        vec![plugin(
+            "ka",
+            "key-auth",
+            json!({"realm": "portico"}),
+            global(),
+        )],
         vec![expired],
     ))
     .await;
@@ -256,7 +264,10 @@ async fn key_auth_realm_and_expired_key_without_anonymous() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(header(&r, "www-authenticate"), Some("Key realm=\"portico\""));
+    assert_eq!(
+        header(&r, "www-authenticate"),
+        Some("Key realm=\"portico\"")
+    );
     assert_eq!(json_of(r).await, json!({"message": "Unauthorized"}));
 }
 
@@ -286,7 +297,10 @@ async fn acl_allows_and_denies_by_group() {
     };
     let r = get("/one", "k-alice").await.unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(echoed(&json_of(r).await, "x-consumer-groups"), ["gold, other"]);
+    assert_eq!(
+        echoed(&json_of(r).await, "x-consumer-groups"),
+        ["gold, other"]
+    );
     for key in ["k-bob", "k-carol"] {
         let r = get("/one", key).await.unwrap();
         assert_eq!(r.status(), 403, "{key}");
@@ -343,7 +357,10 @@ async fn rate_limiting_counts_denies_and_sends_kongs_headers() {
     assert_eq!(header(&r, "x-ratelimit-remaining-hour"), Some("97"));
     let retry: u64 = header(&r, "retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
-    assert_eq!(json_of(r).await, json!({"message": "API rate limit exceeded"}));
+    assert_eq!(
+        json_of(r).await,
+        json!({"message": "API rate limit exceeded"})
+    );
     assert_eq!(
         u.state.requests.load(std::sync::atomic::Ordering::SeqCst),
         3
@@ -450,9 +467,19 @@ async fn the_route_scope_wins_over_the_group() {
     .await;
     let c = client();
     let body = vec![b'x'; 100];
-    let r = c.post(gw.url("/one/upload")).body(body.clone()).send().await.unwrap();
+    let r = c
+        .post(gw.url("/one/upload"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = c.post(gw.url("/two/upload")).body(body).send().await.unwrap();
+    let r = c
+        .post(gw.url("/two/upload"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(
         json_of(r).await,
@@ -474,7 +501,12 @@ async fn cors_preflight_and_response_headers() {
                        "methods": ["GET", "POST"]}),
                 global(),
             ),
-            plugin("ka", "key-auth", json!({"run_on_preflight": false}), on_route("r2")),
+            plugin(
+                "ka",
+                "key-auth",
+                json!({"run_on_preflight": false}),
+                on_route("r2"),
+            ),
         ],
         vec![],
     ))
@@ -489,7 +521,10 @@ async fn cors_preflight_and_response_headers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(header(&r, "access-control-allow-origin"), Some("http://b.test"));
+    assert_eq!(
+        header(&r, "access-control-allow-origin"),
+        Some("http://b.test")
+    );
     assert_eq!(header(&r, "access-control-allow-credentials"), Some("true"));
     assert_eq!(header(&r, "access-control-allow-methods"), Some("GET,POST"));
     assert_eq!(header(&r, "access-control-allow-headers"), Some("x-custom"));
@@ -508,8 +543,14 @@ async fn cors_preflight_and_response_headers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(header(&r, "access-control-allow-origin"), Some("http://a.test"));
-    assert_eq!(header(&r, "access-control-expose-headers"), Some("x-one,x-two"));
+    assert_eq!(
+        header(&r, "access-control-allow-origin"),
+        Some("http://a.test")
+    );
+    assert_eq!(
+        header(&r, "access-control-expose-headers"),
+        Some("x-one,x-two")
+    );
     let r = c
         .get(gw.url("/one"))
         .header("origin", "http://evil.test")
@@ -525,7 +566,10 @@ async fn cors_preflight_and_response_headers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(header(&r, "access-control-allow-origin"), Some("http://a.test"));
+    assert_eq!(
+        header(&r, "access-control-allow-origin"),
+        Some("http://a.test")
+    );
     let r = c
         .request(reqwest::Method::OPTIONS, gw.url("/two"))
         .header("origin", "http://a.test")
@@ -542,7 +586,12 @@ async fn ip_restriction_by_peer_address() {
     let gw = start(snap(
         u.addr,
         vec![
-            plugin("deny", "ip-restriction", json!({"deny": ["127.0.0.0/8"]}), on_route("r1")),
+            plugin(
+                "deny",
+                "ip-restriction",
+                json!({"deny": ["127.0.0.0/8"]}),
+                on_route("r1"),
+            ),
             plugin(
                 "allow",
                 "ip-restriction",
@@ -606,7 +655,10 @@ async fn request_size_limiting_on_length_and_on_streamed_bodies() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
-    assert_eq!(u.state.requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        u.state.requests.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
     // chunked: counted as it streams, cut off with 413
     let chunk = format!("400\r\n{}\r\n", "y".repeat(1024));
     let raw = format!(
@@ -632,7 +684,10 @@ async fn request_size_limiting_on_length_and_on_streamed_bodies() {
         json!({"message": "A valid Content-Length header is required"})
     );
     let entries = gw.sink.wait_for(5).await;
-    let kinds: Vec<Option<&str>> = entries.iter().map(|e| e.error.map(|k| k.as_str())).collect();
+    let kinds: Vec<Option<&str>> = entries
+        .iter()
+        .map(|e| e.error.map(|k| k.as_str()))
+        .collect();
     assert!(kinds.contains(&Some("payload_too_large")), "{kinds:?}");
     assert!(kinds.contains(&Some("length_required")), "{kinds:?}");
 }
@@ -704,7 +759,12 @@ async fn a_bad_plugin_config_refuses_the_snapshot_and_keeps_the_previous_one() {
     let gw = start(snap(u.addr, vec![], vec![])).await;
     let mut bad = snap(
         u.addr,
-        vec![plugin("rl", "rate-limiting", json!({"minute": "lots"}), global())],
+        vec![plugin(
+            "rl",
+            "rate-limiting",
+            json!({"minute": "lots"}),
+            global(),
+        )],
         vec![],
     );
     bad.config_version = 2;

@@ -99,7 +99,13 @@ fn local(
     extra: &[(&HeaderName, HeaderValue)],
 ) -> Response<ProxyBody> {
     let json = !body.is_empty();
-    let mut resp = own_answer(log, status, Some(kind), Bytes::from_static(body.as_bytes()), json);
+    let mut resp = own_answer(
+        log,
+        status,
+        Some(kind),
+        Bytes::from_static(body.as_bytes()),
+        json,
+    );
     let h = resp.headers_mut();
     for (n, v) in extra {
         h.insert((*n).clone(), v.clone());
@@ -249,7 +255,16 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
     let mut plugins = None;
     if let Some(chain) = &target.chain {
         let mut state = RequestState::default();
-        let r = access(chain, &conn, &target.info, &mut parts, &mut matched, size, &mut state).await;
+        let r = access(
+            chain,
+            &conn,
+            &target.info,
+            &mut parts,
+            &mut matched,
+            size,
+            &mut state,
+        )
+        .await;
         log.consumer = state.consumer.as_ref().map(|c| c.id.clone());
         log.prometheus = state.prometheus.clone();
         if let Err(answer) = r {
@@ -325,7 +340,11 @@ fn route(
         ));
     }
     if !authority_agrees(parts) {
-        return Err(Own::new(StatusCode::BAD_REQUEST, ErrorKind::BadRequest, BAD_REQUEST));
+        return Err(Own::new(
+            StatusCode::BAD_REQUEST,
+            ErrorKind::BadRequest,
+            BAD_REQUEST,
+        ));
     }
     let authority = parts.uri.authority();
     let host: &str = match authority {

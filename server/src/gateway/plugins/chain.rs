@@ -17,8 +17,8 @@ use portico_plugins::PluginName;
 
 use super::consumers::{Consumer, Consumers};
 use super::{
-    acl, cors, ip_restriction, key_auth, rate_limiting, request_size_limiting,
-    request_transformer, response_transformer, Plugin,
+    acl, cors, ip_restriction, key_auth, rate_limiting, request_size_limiting, request_transformer,
+    response_transformer, Plugin,
 };
 use crate::gateway::counters::{Counters, LocalCounters};
 
@@ -81,8 +81,8 @@ fn compile_one(
     old: &ChainStores,
     stores: &mut ChainStores,
 ) -> Result<Plugin, String> {
-    let cfg = PluginConfig::from_value(name, i.config.clone())
-        .map_err(|e| format!("config: {e}"))?;
+    let cfg =
+        PluginConfig::from_value(name, i.config.clone()).map_err(|e| format!("config: {e}"))?;
     Ok(match cfg {
         PluginConfig::Cors(c) => Plugin::Cors(cors::Cors::compile(c)?),
         PluginConfig::KeyAuth(c) => Plugin::KeyAuth(key_auth::KeyAuth::compile(c, consumers)),
@@ -114,6 +114,9 @@ fn compile_one(
     })
 }
 
+/// One chain per route (`None`: no plugin applies).
+pub(crate) type Chains = Vec<Option<Arc<Chain>>>;
+
 /// Compile the plugins and consumers of a snapshot into one chain per route (`None`:
 /// no plugin applies). An instance whose config does not deserialize, or that names
 /// an unknown plugin, refuses the snapshot.
@@ -122,7 +125,7 @@ pub(crate) fn compile_chains(
     consumers: &[portico_plugins::snapshot::ConsumerConfig],
     routes: &[RouteScope<'_>],
     old: &ChainStores,
-) -> Result<(Vec<Option<Arc<Chain>>>, ChainStores), String> {
+) -> Result<(Chains, ChainStores), String> {
     let mut stores = ChainStores::default();
     if plugins.iter().all(|p| !p.enabled) {
         return Ok((routes.iter().map(|_| None).collect(), stores));
@@ -132,8 +135,8 @@ pub(crate) fn compile_chains(
     let mut compiled: Vec<(&PluginInstance, PluginName, Arc<Plugin>)> = Vec::new();
     for i in plugins.iter().filter(|p| p.enabled) {
         let who = || format!("plugin {} ({})", i.name, i.id);
-        let name = PluginName::parse(&i.name)
-            .ok_or_else(|| format!("{}: unknown plugin", who()))?;
+        let name =
+            PluginName::parse(&i.name).ok_or_else(|| format!("{}: unknown plugin", who()))?;
         if i.scope.consumer_id.is_some() && !name.allows_consumer_scope() {
             return Err(format!("{}: cannot be configured on a consumer", who()));
         }
@@ -225,18 +228,62 @@ mod tests {
     fn the_most_specific_scope_wins_and_consumers_win_over_routes() {
         let rsl = |n: i64| json!({"allowed_payload_size": n, "size_unit": "bytes"});
         let plugins = vec![
-            inst("g", "request-size-limiting", rsl(1), scope(None, None, None)),
-            inst("v", "request-size-limiting", rsl(2), scope(None, Some("v1"), None)),
-            inst("r", "request-size-limiting", rsl(3), scope(Some("r1"), None, None)),
-            inst("c", "request-size-limiting", rsl(4), scope(None, None, Some("c1"))),
-            inst("vc", "request-size-limiting", rsl(5), scope(None, Some("v1"), Some("c2"))),
-            inst("vc3", "request-size-limiting", rsl(6), scope(None, Some("v1"), Some("c3"))),
-            inst("rc3", "request-size-limiting", rsl(7), scope(Some("r1"), None, Some("c3"))),
+            inst(
+                "g",
+                "request-size-limiting",
+                rsl(1),
+                scope(None, None, None),
+            ),
+            inst(
+                "v",
+                "request-size-limiting",
+                rsl(2),
+                scope(None, Some("v1"), None),
+            ),
+            inst(
+                "r",
+                "request-size-limiting",
+                rsl(3),
+                scope(Some("r1"), None, None),
+            ),
+            inst(
+                "c",
+                "request-size-limiting",
+                rsl(4),
+                scope(None, None, Some("c1")),
+            ),
+            inst(
+                "vc",
+                "request-size-limiting",
+                rsl(5),
+                scope(None, Some("v1"), Some("c2")),
+            ),
+            inst(
+                "vc3",
+                "request-size-limiting",
+                rsl(6),
+                scope(None, Some("v1"), Some("c3")),
+            ),
+            inst(
+                "rc3",
+                "request-size-limiting",
+                rsl(7),
+                scope(Some("r1"), None, Some("c3")),
+            ),
         ];
         let routes = [
-            RouteScope { route_id: "r1", version_id: "v1" },
-            RouteScope { route_id: "r2", version_id: "v1" },
-            RouteScope { route_id: "r3", version_id: "v2" },
+            RouteScope {
+                route_id: "r1",
+                version_id: "v1",
+            },
+            RouteScope {
+                route_id: "r2",
+                version_id: "v1",
+            },
+            RouteScope {
+                route_id: "r3",
+                version_id: "v2",
+            },
         ];
         let (chains, _) = compile_chains(&plugins, &[], &routes, &ChainStores::default()).unwrap();
         let get = |route: usize, c: Option<&str>| {
@@ -264,7 +311,10 @@ mod tests {
 
     #[test]
     fn no_plugin_no_chain_and_bad_configs_refuse_the_snapshot() {
-        let routes = [RouteScope { route_id: "r1", version_id: "v1" }];
+        let routes = [RouteScope {
+            route_id: "r1",
+            version_id: "v1",
+        }];
         let (chains, _) = compile_chains(&[], &[], &routes, &ChainStores::default()).unwrap();
         assert!(chains[0].is_none());
         let other = vec![inst(
@@ -290,7 +340,12 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("unknown plugin"), "{err}");
-        let on_consumer = vec![inst("k", "key-auth", json!({}), scope(None, None, Some("c")))];
+        let on_consumer = vec![inst(
+            "k",
+            "key-auth",
+            json!({}),
+            scope(None, None, Some("c")),
+        )];
         assert!(compile_chains(&on_consumer, &[], &routes, &ChainStores::default()).is_err());
     }
 }

@@ -68,8 +68,7 @@ pub(crate) struct Cors {
 
 fn plain(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'-'))
 }
 
@@ -98,9 +97,7 @@ fn normalize(origin: &str) -> (String, String) {
 }
 
 fn join(list: &[String]) -> Option<HeaderValue> {
-    (!list.is_empty())
-        .then(|| value(&list.join(",")))
-        .flatten()
+    (!list.is_empty()).then(|| value(&list.join(","))).flatten()
 }
 
 impl Cors {
@@ -110,7 +107,8 @@ impl Cors {
             Origins::All
         } else if list.len() == 1 && plain(&list[0]) {
             Origins::Single(
-                value(&list[0]).ok_or_else(|| format!("config.origins: {:?} is invalid", list[0]))?,
+                value(&list[0])
+                    .ok_or_else(|| format!("config.origins: {:?} is invalid", list[0]))?,
             )
         } else {
             let mut domains = Vec::new();
@@ -144,8 +142,8 @@ impl Cors {
                 value(&a.to_string()).unwrap_or(HeaderValue::from(0))
             }
         });
-        let methods = value(&cfg.methods.join(","))
-            .ok_or_else(|| "config.methods: invalid".to_string())?;
+        let methods =
+            value(&cfg.methods.join(",")).ok_or_else(|| "config.methods: invalid".to_string())?;
         Ok(Cors {
             origins,
             credentials: cfg.credentials,
@@ -268,7 +266,10 @@ impl Cors {
                 .get(&REQUEST_PRIVATE_NETWORK)
                 .is_some_and(|v| v.as_bytes() == b"true")
         {
-            h.insert(ALLOW_PRIVATE_NETWORK.clone(), HeaderValue::from_static("true"));
+            h.insert(
+                ALLOW_PRIVATE_NETWORK.clone(),
+                HeaderValue::from_static("true"),
+            );
         }
         let mut headers = Vec::with_capacity(h.len());
         let mut last = None;
@@ -339,17 +340,25 @@ mod tests {
     }
 
     fn acao(h: &HeaderMap) -> Option<&str> {
-        h.get(ACCESS_CONTROL_ALLOW_ORIGIN).map(|v| v.to_str().unwrap())
+        h.get(ACCESS_CONTROL_ALLOW_ORIGIN)
+            .map(|v| v.to_str().unwrap())
     }
 
     #[test]
     fn allow_origin_as_kong() {
         // (origins, credentials, request origin, ACAO, Vary: Origin)
-        let table: &[(&[&str], bool, Option<&str>, Option<&str>, bool)] = &[
+        type Row<'a> = (&'a [&'a str], bool, Option<&'a str>, Option<&'a str>, bool);
+        let table: &[Row] = &[
             (&[], false, Some("http://a.test"), Some("*"), false),
             (&["*"], false, Some("http://a.test"), Some("*"), false),
             (&[], false, None, Some("*"), false),
-            (&["http://a.test"], false, Some("http://b.test"), Some("http://a.test"), true),
+            (
+                &["http://a.test"],
+                false,
+                Some("http://b.test"),
+                Some("http://a.test"),
+                true,
+            ),
             (
                 &["http://a.test", "http://b.test"],
                 false,
@@ -357,7 +366,13 @@ mod tests {
                 Some("http://b.test"),
                 true,
             ),
-            (&["http://a.test", "http://b.test"], false, Some("http://c.test"), None, true),
+            (
+                &["http://a.test", "http://b.test"],
+                false,
+                Some("http://c.test"),
+                None,
+                true,
+            ),
             // default port dropped on both sides
             (
                 &["http://a.test:80", "http://b.test"],
@@ -367,14 +382,44 @@ mod tests {
                 true,
             ),
             // a regex without ':' matches the host
-            (&[r".*\.example\.com"], false, Some("https://api.example.com"), Some("https://api.example.com"), true),
-            (&[r".*\.example\.com"], false, Some("https://example.org"), None, true),
+            (
+                &[r".*\.example\.com"],
+                false,
+                Some("https://api.example.com"),
+                Some("https://api.example.com"),
+                true,
+            ),
+            (
+                &[r".*\.example\.com"],
+                false,
+                Some("https://example.org"),
+                None,
+                true,
+            ),
             // anchored: no match on a longer host
-            (&[r"(a|b)\.test"], false, Some("http://a.test.evil"), None, true),
+            (
+                &[r"(a|b)\.test"],
+                false,
+                Some("http://a.test.evil"),
+                None,
+                true,
+            ),
             // a regex with ':' matches the whole origin
-            (&[r"https://.*\.example\.com"], false, Some("http://x.example.com"), None, true),
+            (
+                &[r"https://.*\.example\.com"],
+                false,
+                Some("http://x.example.com"),
+                None,
+                true,
+            ),
             // credentials with every origin: the request's origin is echoed
-            (&[], true, Some("http://a.test"), Some("http://a.test"), true),
+            (
+                &[],
+                true,
+                Some("http://a.test"),
+                Some("http://a.test"),
+                true,
+            ),
         ];
         for (origins, creds, origin, want, vary) in table {
             let h = filter(&cors(origins, *creds), *origin);

@@ -48,10 +48,7 @@ pub(crate) struct KeyAuth {
 enum Found {
     None,
     Duplicate,
-    Key {
-        name_index: usize,
-        key: Vec<u8>,
-    },
+    Key { name_index: usize, key: Vec<u8> },
 }
 
 impl KeyAuth {
@@ -61,7 +58,10 @@ impl KeyAuth {
             .iter()
             .map(|n| {
                 let mut v: Vec<HeaderName> = Vec::new();
-                for cand in [n.to_ascii_lowercase(), n.to_ascii_lowercase().replace('_', "-")] {
+                for cand in [
+                    n.to_ascii_lowercase(),
+                    n.to_ascii_lowercase().replace('_', "-"),
+                ] {
                     if let Ok(h) = HeaderName::from_bytes(cand.as_bytes()) {
                         if !v.contains(&h) {
                             v.push(h);

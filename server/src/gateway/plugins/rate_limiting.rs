@@ -61,14 +61,21 @@ pub(crate) fn window(p: Period, now: i64) -> (i64, i64) {
     match p {
         Period::Second => (now, now + 1),
         Period::Minute => (now - now.rem_euclid(60), now - now.rem_euclid(60) + 60),
-        Period::Hour => (now - now.rem_euclid(3600), now - now.rem_euclid(3600) + 3600),
+        Period::Hour => (
+            now - now.rem_euclid(3600),
+            now - now.rem_euclid(3600) + 3600,
+        ),
         Period::Day => {
             let s = day(t).timestamp();
             (s, s + 86_400)
         }
         Period::Month => {
             let (y, m) = (t.year(), t.month());
-            let next = if m == 12 { ymd(y + 1, 1) } else { ymd(y, m + 1) };
+            let next = if m == 12 {
+                ymd(y + 1, 1)
+            } else {
+                ymd(y, m + 1)
+            };
             (ymd(y, m), next)
         }
         Period::Year => (ymd(t.year(), 1), ymd(t.year() + 1, 1)),
@@ -107,8 +114,10 @@ impl RateLimiting {
                     period,
                     limit,
                     limit_value: HeaderValue::from(limit),
-                    limit_name: HeaderName::from_bytes(format!("x-ratelimit-limit-{title}").as_bytes())
-                        .unwrap_or(RATELIMIT_LIMIT.clone()),
+                    limit_name: HeaderName::from_bytes(
+                        format!("x-ratelimit-limit-{title}").as_bytes(),
+                    )
+                    .unwrap_or(RATELIMIT_LIMIT.clone()),
                     remaining_name: HeaderName::from_bytes(
                         format!("x-ratelimit-remaining-{title}").as_bytes(),
                     )
@@ -117,7 +126,10 @@ impl RateLimiting {
             })
             .collect();
         if limits.is_empty() {
-            return Err("config: at least one of second, minute, hour, day, month or year is required".into());
+            return Err(
+                "config: at least one of second, minute, hour, day, month or year is required"
+                    .into(),
+            );
         }
         let header_name = match (&cfg.limit_by, &cfg.header_name) {
             (LimitBy::Header, Some(h)) => Some(
@@ -185,7 +197,9 @@ impl RateLimiting {
                     l.period.as_str()
                 ),
                 limit: l.limit,
-                ttl: Duration::from_millis(u64::try_from(next * 1000 - now_ms).unwrap_or(1000).max(1)),
+                ttl: Duration::from_millis(
+                    u64::try_from(next * 1000 - now_ms).unwrap_or(1000).max(1),
+                ),
             });
             starts.push(start);
         }
@@ -214,7 +228,9 @@ impl RateLimiting {
                     let reset = (win - (now - start)).max(1);
                     best = Some((remaining, win, l.limit, reset));
                 }
-                cx.state.resp_headers.push((l.limit_name.clone(), l.limit_value.clone()));
+                cx.state
+                    .resp_headers
+                    .push((l.limit_name.clone(), l.limit_value.clone()));
                 cx.state
                     .resp_headers
                     .push((l.remaining_name.clone(), HeaderValue::from(remaining)));
@@ -258,16 +274,39 @@ mod tests {
         };
         let table = [
             (Period::Second, now, now + 1),
-            (Period::Minute, at(2026, 3, 15, 10, 20, 0), at(2026, 3, 15, 10, 21, 0)),
-            (Period::Hour, at(2026, 3, 15, 10, 0, 0), at(2026, 3, 15, 11, 0, 0)),
-            (Period::Day, at(2026, 3, 15, 0, 0, 0), at(2026, 3, 16, 0, 0, 0)),
-            (Period::Month, at(2026, 3, 1, 0, 0, 0), at(2026, 4, 1, 0, 0, 0)),
-            (Period::Year, at(2026, 1, 1, 0, 0, 0), at(2027, 1, 1, 0, 0, 0)),
+            (
+                Period::Minute,
+                at(2026, 3, 15, 10, 20, 0),
+                at(2026, 3, 15, 10, 21, 0),
+            ),
+            (
+                Period::Hour,
+                at(2026, 3, 15, 10, 0, 0),
+                at(2026, 3, 15, 11, 0, 0),
+            ),
+            (
+                Period::Day,
+                at(2026, 3, 15, 0, 0, 0),
+                at(2026, 3, 16, 0, 0, 0),
+            ),
+            (
+                Period::Month,
+                at(2026, 3, 1, 0, 0, 0),
+                at(2026, 4, 1, 0, 0, 0),
+            ),
+            (
+                Period::Year,
+                at(2026, 1, 1, 0, 0, 0),
+                at(2027, 1, 1, 0, 0, 0),
+            ),
         ];
         for (p, start, next) in table {
             assert_eq!(window(p, now), (start, next), "{p:?}");
         }
         let dec = at(2026, 12, 31, 23, 0, 0);
-        assert_eq!(window(Period::Month, dec), (at(2026, 12, 1, 0, 0, 0), at(2027, 1, 1, 0, 0, 0)));
+        assert_eq!(
+            window(Period::Month, dec),
+            (at(2026, 12, 1, 0, 0, 0), at(2027, 1, 1, 0, 0, 0))
+        );
     }
 }

@@ -46,9 +46,11 @@ impl RequestSizeLimiting {
             .and_then(|v| v.trim().parse::<u64>().ok());
         if let Some(n) = content_length {
             if n > self.limit {
-                let expect = h
-                    .get(EXPECT)
-                    .is_some_and(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"100-continue"));
+                let expect = h.get(EXPECT).is_some_and(|v| {
+                    v.as_bytes()
+                        .trim_ascii()
+                        .eq_ignore_ascii_case(b"100-continue")
+                });
                 let status = if expect {
                     StatusCode::EXPECTATION_FAILED
                 } else {
@@ -59,8 +61,7 @@ impl RequestSizeLimiting {
             return Ok(());
         }
         let chunked = cx.parts.version != Version::HTTP_2
-            && h
-                .get_all(TRANSFER_ENCODING)
+            && h.get_all(TRANSFER_ENCODING)
                 .iter()
                 .any(|v| v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked"));
         if self.require_content_length && !chunked {
@@ -80,7 +81,11 @@ impl RequestSizeLimiting {
             }
         }
         if cx.has_body {
-            cx.state.body_limit = Some(cx.state.body_limit.map_or(self.limit, |l| l.min(self.limit)));
+            cx.state.body_limit = Some(
+                cx.state
+                    .body_limit
+                    .map_or(self.limit, |l| l.min(self.limit)),
+            );
         }
         Ok(())
     }

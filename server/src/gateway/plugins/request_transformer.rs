@@ -57,7 +57,9 @@ impl RequestTransformer {
         };
         let uri = match &c.replace.uri {
             Some(u) if !u.starts_with('/') || u.contains(['?', '#', ' ']) => {
-                return Err(format!("config.replace.uri: {u:?} must be a path starting with /"))
+                return Err(format!(
+                    "config.replace.uri: {u:?} must be a path starting with /"
+                ))
             }
             u => u.clone(),
         };

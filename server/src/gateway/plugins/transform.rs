@@ -230,7 +230,12 @@ mod tests {
             h.insert(HeaderName::from_static(n), HeaderValue::from_static(v));
         }
         ops.apply(&mut h);
-        let get = |n: &str| h.get_all(n).iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+        let get = |n: &str| {
+            h.get_all(n)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
         assert!(get("x-drop").is_empty());
         assert!(get("x-old").is_empty());
         assert_eq!(get("x-new"), ["o"]);
