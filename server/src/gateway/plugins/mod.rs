@@ -9,6 +9,7 @@ mod acl;
 mod chain;
 mod consumers;
 mod cors;
+mod fields;
 mod ip_restriction;
 mod key_auth;
 mod rate_limiting;
@@ -26,6 +27,7 @@ use hyper::StatusCode;
 
 pub(crate) use chain::{compile_chains, Chain, ChainStores, RouteScope};
 pub(crate) use consumers::Consumer;
+pub(crate) use fields::ClientBody;
 
 use super::log::{ErrorKind, RouteInfo};
 
@@ -48,12 +50,12 @@ impl Plugin {
     async fn access(&self, cx: &mut Access<'_>) -> Result<(), Answer> {
         match self {
             Plugin::Cors(p) => p.access(cx),
-            Plugin::KeyAuth(p) => p.access(cx),
+            Plugin::KeyAuth(p) => p.access(cx).await,
             Plugin::IpRestriction(p) => p.access(cx),
             Plugin::RequestSizeLimiting(p) => p.access(cx),
             Plugin::Acl(p) => p.access(cx),
             Plugin::RateLimiting(p) => p.access(cx).await,
-            Plugin::RequestTransformer(p) => p.access(cx),
+            Plugin::RequestTransformer(p) => p.access(cx).await,
             Plugin::ResponseTransformer(_) => Ok(()),
             Plugin::Prometheus(p) => {
                 cx.state.prometheus = Some(p.clone());
@@ -91,6 +93,9 @@ pub(crate) struct Access<'a> {
     pub body_len: Option<u64>,
     /// The client sends a body.
     pub has_body: bool,
+    /// The client's body, for the plugins that read it (key-auth's `key_in_body`,
+    /// request-transformer's body edits).
+    pub body: ClientBody<'a>,
     pub state: &'a mut RequestState,
 }
 
