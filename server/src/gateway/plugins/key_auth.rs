@@ -171,10 +171,10 @@ impl KeyAuth {
             }
         }
         match body {
-            Some(Fields::Json(mut m)) => {
-                if m.remove(name).is_some() {
-                    cx.set_fields(&Fields::Json(m));
-                }
+            Some(Fields::Json(m)) if m.contains_key(name) => {
+                let mut m = m;
+                m.remove(name);
+                cx.set_fields(&Fields::Json(m));
             }
             Some(Fields::Form(mut pairs)) => {
                 let before = pairs.len();
@@ -183,7 +183,7 @@ impl KeyAuth {
                     cx.set_fields(&Fields::Form(pairs));
                 }
             }
-            None => {}
+            _ => {}
         }
     }
 
