@@ -57,10 +57,8 @@ impl Plugin {
             Plugin::RateLimiting(p) => p.access(cx).await,
             Plugin::RequestTransformer(p) => p.access(cx).await,
             Plugin::ResponseTransformer(_) => Ok(()),
-            Plugin::Prometheus(p) => {
-                cx.state.prometheus = Some(p.clone());
-                Ok(())
-            }
+            // set by `access` (also after another plugin answered)
+            Plugin::Prometheus(_) => Ok(()),
         }
     }
 
@@ -194,6 +192,10 @@ pub(crate) async fn access(chain: &Chain, cx: &mut Access<'_>) -> Result<(), Ans
         };
         if p.has_response() {
             cx.state.response.push(p.clone());
+        }
+        if let Plugin::Prometheus(cfg) = &**p {
+            // the log step records plugin answers in the metrics too
+            cx.state.prometheus = Some(cfg.clone());
         }
         if answer.is_none() {
             if let Err(a) = p.access(cx).await {
