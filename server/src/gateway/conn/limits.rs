@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::metrics::ConnCounts;
+use crate::gateway::metrics::ConnCounts;
 
 /// The limits of one data plane's proxy listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
