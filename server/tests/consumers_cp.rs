@@ -435,7 +435,7 @@ async fn an_expired_key_leaves_the_snapshot() {
     assert_eq!(st, StatusCode::CREATED, "ttl 0: no expiry");
     let (group_id, _) = group(&s).await;
     let count = |snap: &server::gateway::snapshot::Snapshot| snap.consumers[0].keys.len();
-    assert_eq!(count(&*s.hub.snapshot(group_id).await.unwrap()), 2);
+    assert_eq!(count(&s.hub.snapshot(group_id).await.unwrap()), 2);
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     // The next snapshot (any change makes one) leaves it out.
     let (st, _) = send(

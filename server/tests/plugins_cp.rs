@@ -265,7 +265,7 @@ async fn plugins_on_every_scope_over_rest() {
         let (st, got) = send(c, M::GET, one.clone(), None).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(got, g);
-        let before = config_version(&s).await;
+        let before = config_version(s).await;
         let (st, p) = send(
             c,
             M::PATCH,
@@ -282,7 +282,7 @@ async fn plugins_on_every_scope_over_rest() {
         assert_eq!(p["config"]["hour"].as_f64(), Some(100.0));
         assert_eq!(p["enabled"], false);
         assert_eq!(p["tags"], json!(["team-a"]));
-        assert!(config_version(&s).await > before);
+        assert!(config_version(s).await > before);
         let (st, p) = send(
             c,
             M::PUT,
@@ -481,7 +481,7 @@ async fn deleting_a_route_version_or_consumer_deletes_its_plugins() {
         let on_alice = make(ALICE_PLUGINS.into(), json!({"name": "prometheus"})).await;
         let on_group = make(GROUP_PLUGINS.into(), json!({"name": "cors"})).await;
 
-        let before = config_version(&s).await;
+        let before = config_version(s).await;
         let (st, _) = send(
             c,
             M::DELETE,
@@ -490,7 +490,7 @@ async fn deleting_a_route_version_or_consumer_deletes_its_plugins() {
         )
         .await;
         assert_eq!(st, StatusCode::NO_CONTENT);
-        assert!(config_version(&s).await > before);
+        assert!(config_version(s).await > before);
         for gone in [&on_alice, &on_route_for_alice] {
             assert_eq!(
                 send(c, M::GET, gone.clone(), None).await.0,
