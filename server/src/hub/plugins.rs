@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use app::error::AppError;
+use app::error::{AppError, FieldProblem};
 use app::model::*;
 use app::ports::{Plugins, Result};
 use chrono::Utc;
@@ -86,9 +86,9 @@ fn plugin_name(name: &str) -> Result<PluginName> {
     })
 }
 
-/// Checks every field of a plugin: the config with the plugin's schema (the first
-/// broken rule, named by its dotted field), `protocols` against the plugin's own,
-/// tags.
+/// Checks every field of a plugin: the config with the plugin's schema (every broken
+/// rule, each named by its dotted field; the first names the error), `protocols`
+/// against the plugin's own, tags.
 fn check_plugin(
     name: &str,
     config: &Value,
@@ -98,10 +98,15 @@ fn check_plugin(
 ) -> Result<Checked> {
     let name = plugin_name(name)?;
     let config = portico_plugins::validate(name, config).map_err(|errors| {
-        match errors.into_iter().next() {
-            Some(e) => AppError::validation(config_field(e.field), e.message),
-            None => AppError::validation("config", "the config is not valid"),
-        }
+        let problems = errors
+            .into_iter()
+            .map(|e| FieldProblem {
+                field: config_field(e.field),
+                message: e.message,
+            })
+            .collect();
+        AppError::validation_all(problems)
+            .unwrap_or_else(|| AppError::validation("config", "the config is not valid"))
     })?;
     let allowed = name.default_protocols();
     let protocols = match protocols {
