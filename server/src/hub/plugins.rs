@@ -4,7 +4,7 @@
 //!
 //! A plugin is attached to a runtime group, a version (Kong's service) or a route,
 //! and may be narrowed to a consumer; one instance of a plugin per attachment. Its
-//! config is checked by `portico_plugins::validate` (Kong's rules, every field named)
+//! config is checked by `portico_plugins::validate` (see `plugin_rules`: Kong's rules, every field named)
 //! and stored complete, defaults filled in. Every change bumps the group's config
 //! version and is audited in its own transaction.
 
