@@ -34,6 +34,10 @@ tools:
 		echo "==> installing Debian's chromium"
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 	fi
+	if ! command -v redis-server >/dev/null; then
+		echo "==> installing Debian's redis-server (the rate-limiting redis policy's tests)"
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+	fi
 
 ## The trimmed ECharts build the chart pages load (public/vendor/echarts.min.js, not
 ## committed; cargo-leptos copies public/ into the site): esbuild bundles the modules
@@ -68,12 +72,18 @@ check: tools
 	if [ -n "$$bad" ]; then echo "the wasm bundle links server crates: $$bad"; exit 1; fi
 	echo "wasm dependency guard: no server crates in the browser bundle"
 
-## Unit, store (SQLite; PostgreSQL when PORTICO_TEST_POSTGRES_URL is set) and HTTP tests.
+## Unit, store (SQLite; PostgreSQL when PORTICO_TEST_POSTGRES_URL is set), Redis
+## (PORTICO_TEST_REDIS_URL, else a redis-server child of the test) and HTTP tests.
 unit: tools
 	@if [ -z "$${PORTICO_TEST_POSTGRES_URL:-}" ]; then
 		echo "PORTICO_TEST_POSTGRES_URL is not set: the PostgreSQL runs of the store tests are skipped"
 	else
 		echo "the store tests also run on PostgreSQL (PORTICO_TEST_POSTGRES_URL is set)"
+	fi
+	if [ -z "$${PORTICO_TEST_REDIS_URL:-}" ]; then
+		echo "PORTICO_TEST_REDIS_URL is not set: the tests that share one Redis start their own redis-server (or are skipped without it)"
+	else
+		echo "the rate-limiting tests share the Redis at $${PORTICO_TEST_REDIS_URL}"
 	fi
 	set -x
 	cargo test -p app --features ssr

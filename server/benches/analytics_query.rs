@@ -153,6 +153,8 @@ impl Pending {
             version_id: r.version,
             route_id: r.route,
             status,
+            consumer_id: Uuid::nil(),
+            error_kind: "",
             requests: a.requests,
             request_bytes: a.request_bytes,
             response_bytes: a.response_bytes,

@@ -122,6 +122,10 @@ pub struct ServeArgs {
         value_parser = crate::auth::forwarded::parse_trusted_proxy
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Serve `GET /metrics` (the embedded data planes' Prometheus metrics) to anyone;
+    /// without it a signed-in user or an API token is needed, as for `/status`.
+    #[arg(long, env = "PORTICO_METRICS_PUBLIC", default_value_t = false)]
+    pub metrics_public: bool,
     /// A session unused for this many minutes ends.
     #[arg(long, env = "PORTICO_SESSION_IDLE_MINUTES", default_value_t = 720)]
     pub session_idle_minutes: u32,

@@ -10,8 +10,8 @@
 //! `{"message": …, "field": "rows[3].status"}`, nothing stored. The embedded data
 //! planes record with the same recorder and hand their batches to the same
 //! [`Hub::ingest_analytics`] through [`HubTransport`]. A data plane is trusted for its
-//! own group only: its rows may name the packages, versions and routes of that
-//! group's snapshots (see `hub::snapshot_ids`), its node row is the group's own, and
+//! own group only: its rows may name the packages, versions, routes and consumers of
+//! that group's snapshots (see `hub::snapshot_ids`), its node row is the group's own, and
 //! what it says about itself (`/dp/v1/report`, host name, version) is cut and
 //! cleaned of control characters before it is logged or shown.
 
@@ -423,6 +423,15 @@ impl EmbeddedPlanes {
         planes
     }
 
+    /// The metrics of every embedded plane, as Prometheus text (`GET /metrics`).
+    pub fn metrics_text(&self) -> String {
+        let families = match self.running.lock() {
+            Ok(r) => r.values().flat_map(|r| r.plane.metric_families()).collect(),
+            Err(_) => Vec::new(),
+        };
+        crate::gateway::metrics::encode(families)
+    }
+
     /// Status of every embedded plane.
     pub fn status(&self) -> Vec<EmbeddedStatus> {
         let Ok(running) = self.running.lock() else {
@@ -562,6 +571,7 @@ impl EmbeddedPlanes {
             config_version: 0,
             embedded: true,
         };
+        plane.set_node_id(&node.id.to_string());
         if let Ok(mut running) = self.running.lock() {
             running.insert(
                 id,

@@ -193,6 +193,7 @@ async fn serve(args: server::config::ServeArgs) -> anyhow::Result<()> {
         server::web::StatusSources {
             planes: Some(planes.clone()),
             recorder: Some(recorder.clone()),
+            metrics_public: args.metrics_public,
         },
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

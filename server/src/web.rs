@@ -1,5 +1,5 @@
 //! The axum application: Leptos pages and server functions, the REST API, uploads, the
-//! data plane sync API, `/status`, static files. Every route of the binary is built
+//! data plane sync API, `/status`, `/metrics`, static files. Every route of the binary is built
 //! here, in [`app_with`], before the layers (origin, security headers, authentication)
 //! are put around them all: no route can be added outside them.
 
@@ -24,10 +24,11 @@ use crate::hub::Hub;
 
 /// The routes [`app_with`] adds besides the pages, the server functions and the REST
 /// API (`rest::operations()`): method and path template. Tests walk them all.
-pub const OTHER_ROUTES: [(&str, &str); 9] = [
+pub const OTHER_ROUTES: [(&str, &str); 10] = [
     ("GET", "/healthz"),
     ("GET", "/"),
     ("GET", "/status"),
+    ("GET", "/metrics"),
     ("GET", "/dp/v1/config"),
     ("POST", "/dp/v1/report"),
     ("POST", "/dp/v1/analytics"),
@@ -45,6 +46,8 @@ pub const OTHER_ROUTES: [(&str, &str); 9] = [
 pub struct StatusSources {
     pub planes: Option<EmbeddedPlanes>,
     pub recorder: Option<Arc<Recorder>>,
+    /// `GET /metrics` without sign-in or API token (`--metrics-public`).
+    pub metrics_public: bool,
 }
 
 /// Builds the whole HTTP application over a hub, with default settings.
@@ -64,7 +67,10 @@ pub fn app_with(
     settings: AuthSettings,
     status: StatusSources,
 ) -> Router {
-    let auth_state = AuthState { hub: hub.clone() };
+    let auth_state = AuthState {
+        hub: hub.clone(),
+        metrics_public: status.metrics_public,
+    };
     let catalog: CatalogRef = Arc::new(hub.clone());
     let accounts: AccountsRef = Arc::new(hub.clone());
     let portal: PortalRef = Arc::new(hub.clone());
@@ -93,6 +99,7 @@ pub fn app_with(
         .route("/healthz", get(|| async { "ok" }))
         // `/` leads to the Service Hub, with or without JavaScript.
         .route("/", get(|| async { Redirect::to("/service-hub") }))
+        .route("/metrics", get(metrics_of(status.planes.clone())))
         .route("/status", get(move || status_of(status.clone())))
         .merge(crate::rest::router(auth_state.hub.clone()))
         .merge(crate::uploads::router(auth_state.hub.clone()))
@@ -133,6 +140,27 @@ async fn status_of(status: StatusSources) -> axum::Json<serde_json::Value> {
         "data_planes": planes,
         "analytics": analytics,
     }))
+}
+
+/// `GET /metrics` (any signed-in user or API token, or anyone with
+/// `--metrics-public`): the embedded data planes' metrics in Prometheus' text format
+/// (see `gateway::metrics`).
+fn metrics_of(
+    planes: Option<EmbeddedPlanes>,
+) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + 'static {
+    move || {
+        let text = planes
+            .as_ref()
+            .map(|p| p.metrics_text())
+            .unwrap_or_default();
+        std::future::ready(
+            (
+                [(header::CONTENT_TYPE, crate::gateway::metrics::CONTENT_TYPE)],
+                text,
+            )
+                .into_response(),
+        )
+    }
 }
 
 /// Site assets (`/pkg/…`, `/vendor/…`) keep their names from release to release, so

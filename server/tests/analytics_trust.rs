@@ -140,6 +140,8 @@ fn row(bucket: i64, ids: Option<(Uuid, Uuid, Uuid)>, status: u16, n: u64) -> Bat
         gateway_sketch: b64(&s),
         request_size_sketch: b64(&s),
         response_size_sketch: b64(&s),
+        consumer_id: None,
+        error: None,
     }
 }
 

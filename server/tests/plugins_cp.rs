@@ -385,7 +385,6 @@ async fn plugins_on_every_scope_over_rest() {
 
 /// The schema-driven checks (Kong's rules) name the config field.
 #[tokio::test]
-#[ignore = "needs the schema-driven portico_plugins::validate (branch h-schema, checked to pass with it); the placeholder names only `config`"]
 async fn a_broken_config_rule_names_its_field() {
     let s = common::start(common::sqlite().await).await;
     let c = &s.client;

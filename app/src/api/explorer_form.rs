@@ -26,6 +26,10 @@ pub struct ExplorerForm {
     pub route: String,
     pub status_class: String,
     pub status_code: String,
+    /// Consumer ids.
+    pub consumer: String,
+    /// Error kinds (`none`: the upstream answered).
+    pub error_kind: String,
     pub chart: String,
     /// `15m` … `30d`, or [`CUSTOM_RANGE`].
     pub time_frame: String,
@@ -40,7 +44,7 @@ pub struct ExplorerForm {
 }
 
 /// The query-string keys of the explorer, in the order links write them.
-pub const EXPLORER_KEYS: [&str; 15] = [
+pub const EXPLORER_KEYS: [&str; 17] = [
     "metrics",
     "group_by",
     "then_by",
@@ -56,6 +60,8 @@ pub const EXPLORER_KEYS: [&str; 15] = [
     "route",
     "status_class",
     "status_code",
+    "consumer",
+    "error_kind",
 ];
 
 impl ExplorerForm {
@@ -109,6 +115,8 @@ impl ExplorerForm {
             "route" => &self.route,
             "status_class" => &self.status_class,
             "status_code" => &self.status_code,
+            "consumer" => &self.consumer,
+            "error_kind" => &self.error_kind,
             "chart" => &self.chart,
             "time_frame" => &self.time_frame,
             "start" => &self.start,
@@ -138,6 +146,8 @@ impl ExplorerForm {
             "route" => &mut self.route,
             "status_class" => &mut self.status_class,
             "status_code" => &mut self.status_code,
+            "consumer" => &mut self.consumer,
+            "error_kind" => &mut self.error_kind,
             "chart" => &mut self.chart,
             "time_frame" => &mut self.time_frame,
             "start" => &mut self.start,
@@ -191,6 +201,8 @@ impl ExplorerForm {
             routes: ids("route", &self.route)?,
             status_classes: status_classes(&self.status_class)?,
             status_codes: status_codes(&self.status_code)?,
+            consumers: ids("consumer", &self.consumer)?,
+            error_kinds: list(&self.error_kind).map(str::to_string).collect(),
         };
         let chart = match self.chart.trim() {
             "" => ChartType::default(),
@@ -275,6 +287,8 @@ impl ExplorerForm {
             route: join(&q.filters.routes),
             status_class: join(&q.filters.status_classes),
             status_code: join(&q.filters.status_codes),
+            consumer: join(&q.filters.consumers),
+            error_kind: q.filters.error_kinds.join(","),
             chart: chart.as_str().to_string(),
             time_frame: q
                 .time_frame
@@ -342,6 +356,8 @@ pub fn form_field(field: &str) -> &str {
         "filters.routes" => "route",
         "filters.status_classes" => "status_class",
         "filters.status_codes" => "status_code",
+        "filters.consumers" => "consumer",
+        "filters.error_kinds" => "error_kind",
         f => f,
     }
 }
@@ -463,6 +479,35 @@ mod tests {
             link,
             "/analytics?metrics=request_count%2Cerror_rate_5xx&group_by=status_class\
              &chart=stacked_bar&time_frame=24h&status_class=5&status_code=500%2C503"
+        );
+    }
+
+    #[test]
+    fn consumers_and_error_kinds_filter_and_group() {
+        let alice = uuid::Uuid::from_u128(0x5d2f_1e60_3c1b_4f7e_9a3e_1f0c_2b3d_4e5f);
+        let f = form(&[
+            ("metrics", "request_count"),
+            ("group_by", "consumer"),
+            ("then_by", "error_kind"),
+            ("consumer", &alice.to_string()),
+            ("error_kind", "rate_limited, none"),
+        ]);
+        let (q, chart) = f.to_query().unwrap();
+        assert_eq!(q.group_by, Some(Dimension::Consumer));
+        assert_eq!(q.then_by, Some(Dimension::ErrorKind));
+        assert_eq!(q.filters.consumers, [alice]);
+        assert_eq!(q.filters.error_kinds, ["rate_limited", "none"]);
+        let back = ExplorerForm::from_query(&q, chart);
+        assert_eq!(back.to_query().unwrap().0, q);
+        assert!(back.export_url().contains("error_kind=rate_limited%2Cnone"));
+        let err = |pairs: &[(&str, &str)]| form(pairs).to_query().unwrap_err().field;
+        assert_eq!(
+            err(&[("metrics", "request_count"), ("consumer", "alice")]),
+            "consumer"
+        );
+        assert_eq!(
+            err(&[("metrics", "request_count"), ("error_kind", "Rate-Limited")]),
+            "error_kind"
         );
     }
 

@@ -266,6 +266,8 @@ pub(super) fn ExplorerFormView(
     let metric_error = state.message("metrics");
     let zone_error = state.message("time_zone");
     let code_error = state.message("status_code");
+    let consumer_error = state.message("consumer");
+    let kind_error = state.message("error_kind");
     view! {
         <form method="get" action=action class="card ax-form" aria-label="Report definition" novalidate=true on:submit=on_submit>
             <div class="ax-grid">
@@ -354,6 +356,27 @@ pub(super) fn ExplorerFormView(
                             aria-invalid=move || code_error.get().is_some().to_string()
                             on:input=move |ev| state.edit("status_code", event_target_value(&ev))/>
                         <p class="field-error" id="ax-status_code-error" role="status">{move || code_error.get()}</p>
+                    </div>
+                    <div class="field">
+                        <label for="ax-consumer">"Consumer"</label>
+                        <input type="text" id="ax-consumer" name="consumer" placeholder="Consumer ids" autocomplete="off"
+                            value=initial.consumer.clone()
+                            prop:value=move || state.form.with(|f| f.consumer.clone())
+                            aria-describedby="ax-consumer-error"
+                            aria-invalid=move || consumer_error.get().is_some().to_string()
+                            on:input=move |ev| state.edit("consumer", event_target_value(&ev))/>
+                        <p class="field-error" id="ax-consumer-error" role="status">{move || consumer_error.get()}</p>
+                    </div>
+                    <div class="field">
+                        <label for="ax-error_kind">"Error kind"</label>
+                        <input type="text" id="ax-error_kind" name="error_kind" placeholder="e.g. rate_limited, none" autocomplete="off"
+                            value=initial.error_kind.clone()
+                            prop:value=move || state.form.with(|f| f.error_kind.clone())
+                            aria-describedby="ax-error_kind-hint ax-error_kind-error"
+                            aria-invalid=move || kind_error.get().is_some().to_string()
+                            on:input=move |ev| state.edit("error_kind", event_target_value(&ev))/>
+                        <p class="hint" id="ax-error_kind-hint">"Why the gateway answered itself; none: the upstream answered."</p>
+                        <p class="field-error" id="ax-error_kind-error" role="status">{move || kind_error.get()}</p>
                     </div>
                 </div>
             </fieldset>

@@ -29,8 +29,9 @@
 //!    frame at 12:34 counts from 12:00 yesterday through the current hour); local days
 //!    built from hour rows count from the hour holding `start`.
 //! 5. **Filters** run in SQL: the bucket range, runtime groups, packages, versions,
-//!    routes (each list an OR, the lists ANDed), status classes and codes (a row
-//!    passes when its status is in one of the classes, and in the codes, when given).
+//!    routes, consumers, error kinds (each list an OR, the lists ANDed), status
+//!    classes and codes (a row passes when its status is in one of the classes, and
+//!    in the codes, when given).
 //!    Only the columns the metrics need are read; sketch BLOBs only for percentiles.
 //! 6. **Aggregation** in Rust, per (bucket, group value, then value); sketches merge.
 //!    Sums and sketch counts saturate (at `i64::MAX`, `u64::MAX`) instead of
@@ -45,14 +46,18 @@
 //! 8. **Series**: one per metric and group combination. Combinations are ordered by
 //!    their request count over the range (descending); after the first 50 the rest
 //!    fold into one "Other". `total` is the metric over the whole range, computed from
-//!    the merged aggregates (not an average of the buckets).
+//!    the merged aggregates (not an average of the buckets). Labels: names of
+//!    packages, versions, routes, runtime groups and consumers (see
+//!    [`consumer_names`]); the nil id is "(no route)", or "(anonymous)" for a
+//!    consumer; an error kind is its own label, and "(none)" (id `none`) where the
+//!    upstream answered.
 
 use std::collections::HashMap;
 
 use app::error::AppError;
 use app::model::analytics::{
     AnalyticsQuery, AnalyticsResult, Dimension, DimensionValue, Filters, Granularity, Metric,
-    Series, Summary, TimeFrame, Totals,
+    Series, Summary, TimeFrame, Totals, MAX_ERROR_KIND_LEN, NO_ERROR_KIND,
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
@@ -145,6 +150,8 @@ fn dimension_column(d: Dimension) -> Option<&'static str> {
         Dimension::Version => Some("version_id"),
         Dimension::Route => Some("route_id"),
         Dimension::RuntimeGroup => Some("runtime_group_id"),
+        Dimension::Consumer => Some("consumer_id"),
+        Dimension::ErrorKind => Some("error_kind"),
         Dimension::StatusCode | Dimension::StatusClass => None,
     }
 }
@@ -156,10 +163,20 @@ fn add_filters(sel: &mut SelectStatement, f: &Filters) {
         ("package_id", &f.packages),
         ("version_id", &f.versions),
         ("route_id", &f.routes),
+        ("consumer_id", &f.consumers),
     ] {
         if !ids.is_empty() {
             sel.and_where(col(name).is_in(ids.iter().copied()));
         }
+    }
+    if !f.error_kinds.is_empty() {
+        sel.and_where(col("error_kind").is_in(f.error_kinds.iter().map(|k| {
+            if k == NO_ERROR_KIND {
+                ""
+            } else {
+                k.as_str()
+            }
+        })));
     }
     if !f.status_classes.is_empty() {
         let mut any = Condition::any();
@@ -300,7 +317,36 @@ enum Key {
     Id(Uuid),
     Code(u16),
     Class(u8),
+    /// An error kind (empty: none).
+    Kind(ShortStr),
     Other,
+}
+
+/// An error kind kept inline, so a [`Key`] stays `Copy` (longer stored text, which
+/// the ingest never writes, is cut).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct ShortStr {
+    bytes: [u8; MAX_ERROR_KIND_LEN],
+    len: u8,
+}
+
+impl ShortStr {
+    fn new(s: &str) -> ShortStr {
+        let mut end = s.len().min(MAX_ERROR_KIND_LEN);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; MAX_ERROR_KIND_LEN];
+        bytes[..end].copy_from_slice(&s.as_bytes()[..end]);
+        ShortStr {
+            bytes,
+            len: end as u8,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
 }
 
 type Combo = (Option<Key>, Option<Key>);
@@ -362,6 +408,11 @@ impl Reader {
             *slot = Some(match d {
                 Dimension::StatusCode => Key::Code(status.clamp(0, 999) as u16),
                 Dimension::StatusClass => Key::Class((status / 100).clamp(0, 9) as u8),
+                Dimension::ErrorKind => {
+                    let kind: String = row.try_get_by_index(i)?;
+                    i += 1;
+                    Key::Kind(ShortStr::new(&kind))
+                }
                 _ => {
                     let id: Uuid = row.try_get_by_index(i)?;
                     i += 1;
@@ -651,6 +702,22 @@ struct Labels {
 pub const NO_ROUTE: &str = "(no route)";
 /// Label of an id that no longer exists.
 pub const DELETED: &str = "(deleted)";
+/// Label of the nil consumer: no plugin identified one.
+pub const ANONYMOUS: &str = "(anonymous)";
+/// Label of the requests without an error kind: the upstream answered.
+pub const NO_ERROR: &str = "(none)";
+
+/// The names of consumers, for their labels in an answer (ids not found: shown as
+/// deleted).
+///
+/// MERGE (h-cp): read the `consumer` table here: `username`, else `custom_id`, else
+/// the id. Until then every consumer is shown by its id.
+async fn consumer_names<C: ConnectionTrait>(
+    _db: &C,
+    ids: Vec<Uuid>,
+) -> Result<Vec<(Uuid, String)>, AppError> {
+    Ok(ids.into_iter().map(|id| (id, id.to_string())).collect())
+}
 
 impl Labels {
     async fn load<C: ConnectionTrait>(
@@ -708,7 +775,8 @@ impl Labels {
                     .into_iter()
                     .map(|g| (g.id, g.name))
                     .collect(),
-                Dimension::StatusCode | Dimension::StatusClass => Vec::new(),
+                Dimension::Consumer => consumer_names(db, ids).await?,
+                Dimension::StatusCode | Dimension::StatusClass | Dimension::ErrorKind => Vec::new(),
             };
             for (id, name) in names {
                 out.names.insert((d, id), name);
@@ -731,9 +799,19 @@ impl Labels {
                 id: "other".into(),
                 label: "Other".into(),
             },
+            Key::Kind(k) if k.as_str().is_empty() => DimensionValue {
+                id: NO_ERROR_KIND.into(),
+                label: NO_ERROR.into(),
+            },
+            Key::Kind(k) => DimensionValue {
+                id: k.as_str().to_string(),
+                label: k.as_str().to_string(),
+            },
             Key::Id(id) => DimensionValue {
                 id: id.to_string(),
-                label: if id.is_nil() {
+                label: if id.is_nil() && d == Dimension::Consumer {
+                    ANONYMOUS.to_string()
+                } else if id.is_nil() {
                     NO_ROUTE.to_string()
                 } else {
                     self.names

@@ -9,13 +9,15 @@ use uuid::Uuid;
 use super::sketch::Sketch;
 
 /// The columns of an aggregate row, in [`AggregateRow::values`] order.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 20] = [
     "bucket",
     "runtime_group_id",
     "package_id",
     "version_id",
     "route_id",
     "status",
+    "consumer_id",
+    "error_kind",
     "requests",
     "request_bytes",
     "response_bytes",
@@ -30,16 +32,20 @@ pub const COLUMNS: [&str; 18] = [
     "response_size_sketch",
 ];
 
-/// The primary key: one row per (group, bucket, route, version, status).
-pub const KEY_COLUMNS: [&str; 5] = [
+/// The primary key: one row per (group, bucket, route, version, status, consumer,
+/// error kind).
+pub const KEY_COLUMNS: [&str; 7] = [
     "runtime_group_id",
     "bucket",
     "route_id",
     "version_id",
     "status",
+    "consumer_id",
+    "error_kind",
 ];
 
-/// One row's values (nil ids for no package, version or route).
+/// One row's values (nil ids for no package, version, route or consumer; an empty
+/// error kind when the upstream answered).
 #[derive(Debug, Clone, Copy)]
 pub struct AggregateRow<'a> {
     pub bucket: i64,
@@ -48,6 +54,8 @@ pub struct AggregateRow<'a> {
     pub version_id: Uuid,
     pub route_id: Uuid,
     pub status: i32,
+    pub consumer_id: Uuid,
+    pub error_kind: &'a str,
     pub requests: i64,
     pub request_bytes: i64,
     pub response_bytes: i64,
@@ -69,6 +77,8 @@ impl AggregateRow<'_> {
             self.version_id.into(),
             self.route_id.into(),
             self.status.into(),
+            self.consumer_id.into(),
+            self.error_kind.into(),
             self.requests.into(),
             self.request_bytes.into(),
             self.response_bytes.into(),

@@ -3,9 +3,10 @@
 //! every server function and REST handler calls with the `Actor` found here.
 //!
 //! Public (no session or token needed): `PUBLIC_PATHS`, `PUBLIC_PREFIXES` and
-//! `PUBLIC_SERVER_FNS`. Everything else answers 401 (API, server functions, `/status`)
-//! or redirects to the sign-in page (pages) when anonymous. API tokens are taken by
-//! the REST API and `/status`.
+//! `PUBLIC_SERVER_FNS`, and `/metrics` with `--metrics-public`. Everything else answers
+//! 401 (API, server functions, `/status`, `/metrics`) or redirects to the sign-in page
+//! (pages) when anonymous. API tokens are taken by the REST API, `/status` and
+//! `/metrics`.
 //!
 //! Over TLS (as a trusted proxy says, see `forwarded`) Portico's cookies are named
 //! `__Host-…` and `Secure`, and responses carry `Strict-Transport-Security`.
@@ -87,6 +88,8 @@ pub struct AuthSettings {
 #[derive(Clone)]
 pub struct AuthState {
     pub hub: Hub,
+    /// `/metrics` needs no sign-in or token (`--metrics-public`).
+    pub metrics_public: bool,
 }
 
 fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
@@ -170,7 +173,7 @@ fn is_api(path: &str) -> bool {
 /// Paths for programs rather than browsers: they take API tokens, and answer an
 /// anonymous caller 401 in the REST error form instead of a sign-in redirect.
 fn is_machine(path: &str) -> bool {
-    is_api(path) || path == "/status"
+    is_api(path) || path == "/status" || path == "/metrics"
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -291,7 +294,7 @@ pub async fn authenticate(
         }
         req.extensions_mut().insert(actor);
         next.run(req).await
-    } else if is_public(&path) {
+    } else if is_public(&path) || (state.metrics_public && path == "/metrics") {
         if safe && (path == "/login" || path == "/setup") {
             let has_users = match app::ports::Users::has_users(&state.hub).await {
                 Ok(v) => v,

@@ -141,7 +141,6 @@ pub(crate) struct LogState {
     pub consumer: Option<Arc<str>>,
     /// The route's `prometheus` plugin config, when one applies: the log step then
     /// records the request in the node's metrics.
-    #[allow(dead_code)] // read by the metrics of the log step (in progress)
     pub prometheus: Option<Arc<portico_plugins::config::Prometheus>>,
     /// Response headers were produced.
     pub responded: bool,
@@ -214,6 +213,9 @@ impl Drop for LogState {
             consumer: self.consumer.take(),
         };
         self.shared.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = &self.prometheus {
+            self.shared.metrics.record(&entry, p);
+        }
         self.shared.sink.log(entry);
         self.activity.end();
     }

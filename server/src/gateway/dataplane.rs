@@ -1,5 +1,5 @@
 //! [`DataPlane`]: the applied configuration (swapped atomically), the proxy listener
-//! and the status listener.
+//! and the status listener (`GET /status`, and `GET /metrics`: see [`super::metrics`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,6 +26,7 @@ use super::compiled::{compile, Compiled, Pools};
 use super::framing::FramingGuard;
 use super::limits::{Activity, ProxyLimits};
 use super::log::LogSink;
+use super::metrics::{ConnCounts, Metrics};
 use super::proxy::{self, ConnInfo};
 use super::snapshot::Snapshot;
 use super::upstream::UpstreamStats;
@@ -72,6 +73,8 @@ pub(crate) struct Shared {
     pub requests: AtomicU64,
     pub stats: Arc<UpstreamStats>,
     pub limits: ProxyLimits,
+    /// What the `prometheus` plugin records, served on `/metrics`.
+    pub metrics: Metrics,
     /// The pools of the applied config; also serializes `apply`.
     pools: Mutex<Pools>,
     applied_at: Mutex<Option<DateTime<Utc>>>,
@@ -104,9 +107,11 @@ impl DataPlane {
 
     /// A data plane whose proxy listener applies `limits`.
     pub fn with_limits(runtime_group: String, sink: Arc<dyn LogSink>, limits: ProxyLimits) -> Self {
+        let runtime_group: Arc<str> = Arc::from(runtime_group);
         DataPlane {
             shared: Arc::new(Shared {
-                runtime_group: Arc::from(runtime_group),
+                metrics: Metrics::new(runtime_group.clone()),
+                runtime_group,
                 sink,
                 config: ArcSwapOption::empty(),
                 requests: AtomicU64::new(0),
@@ -164,6 +169,19 @@ impl DataPlane {
         &self.shared.runtime_group
     }
 
+    /// The node's id in the metrics (`node_id` labels).
+    pub fn set_node_id(&self, id: &str) {
+        self.shared.metrics.set_node_id(id);
+    }
+
+    /// The metric families of this data plane, read now (see [`super::metrics`]).
+    pub fn metric_families(&self) -> Vec<prometheus::proto::MetricFamily> {
+        self.shared.metrics.gather(
+            self.shared.requests.load(Ordering::Relaxed),
+            self.config_version(),
+        )
+    }
+
     pub fn status(&self) -> DataPlaneStatus {
         let config = self.shared.config.load_full();
         let last_error = lock(&self.shared.last_error).clone();
@@ -193,11 +211,13 @@ impl DataPlane {
     ) -> std::io::Result<()> {
         let shared = self.shared.clone();
         let limits = shared.limits.clone();
+        let conns = shared.metrics.conns.clone();
         serve_loop(
             listener,
             shutdown,
             "proxy",
             limits,
+            Some(conns),
             move |peer, local, activity| {
                 let conn = Arc::new(ConnInfo::new(shared.clone(), peer, local, activity));
                 hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -210,7 +230,8 @@ impl DataPlane {
     }
 
     /// Serve `GET /status` (200 with [`DataPlaneStatus`] as JSON, 503 while no config
-    /// is applied) on `listener` until `shutdown` resolves.
+    /// is applied) and `GET /metrics` (Prometheus text) on `listener` until `shutdown`
+    /// resolves.
     pub async fn serve_status(
         &self,
         listener: TcpListener,
@@ -222,6 +243,7 @@ impl DataPlane {
             shutdown,
             "status",
             ProxyLimits::default(),
+            None,
             move |_, _, _| {
                 let dp = dp.clone();
                 hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -234,12 +256,24 @@ impl DataPlane {
     }
 
     fn status_response(&self, req: &Request<Incoming>) -> Response<Full<Bytes>> {
-        let (status, body) = if req.uri().path() != "/status" {
+        let is_read = req.method() == Method::GET || req.method() == Method::HEAD;
+        if req.uri().path() == "/metrics" && is_read {
+            let text = super::metrics::encode(self.metric_families());
+            let mut resp = Response::new(Full::new(Bytes::from(text)));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(super::metrics::CONTENT_TYPE),
+            );
+            resp.headers_mut()
+                .insert(SERVER, HeaderValue::from_static(SERVER_NAME));
+            return resp;
+        }
+        let (status, body) = if req.uri().path() != "/status" && req.uri().path() != "/metrics" {
             (
                 StatusCode::NOT_FOUND,
                 Bytes::from_static(br#"{"message":"Not found"}"#),
             )
-        } else if req.method() != Method::GET && req.method() != Method::HEAD {
+        } else if !is_read {
             (
                 StatusCode::METHOD_NOT_ALLOWED,
                 Bytes::from_static(br#"{"message":"Method not allowed"}"#),
@@ -288,12 +322,13 @@ fn builder(limits: &ProxyLimits) -> auto::Builder<TokioExecutor> {
 /// Accept loop with graceful shutdown, shared by the proxy and status listeners: at
 /// most `limits.max_connections` connections at once (more wait in the backlog), each
 /// closed after `limits.idle_timeout` without a request in flight; proxy connections
-/// are read through a [`FramingGuard`].
+/// are read through a [`FramingGuard`] and counted in `conns`.
 async fn serve_loop<M, S, B>(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     what: &'static str,
     limits: ProxyLimits,
+    conns: Option<Arc<ConnCounts>>,
     make_service: M,
 ) -> std::io::Result<()>
 where
@@ -339,7 +374,8 @@ where
             Ok(l) => l,
             Err(_) => continue,
         };
-        let activity = Arc::new(Activity::new());
+        let open = conns.as_ref().map(|c| c.open());
+        let activity = Arc::new(Activity::new(conns.clone()));
         let service = make_service(peer, local, activity.clone());
         let builder = builder.clone();
         let stop = stop_rx.clone();
@@ -357,6 +393,7 @@ where
             if let Err(e) = r {
                 tracing::debug!("{what} connection from {peer}: {e}");
             }
+            drop(open);
             drop(permit);
         });
     }

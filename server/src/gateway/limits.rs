@@ -4,7 +4,10 @@
 //! one.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use super::metrics::ConnCounts;
 
 /// The limits of one data plane's proxy listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,25 +57,37 @@ pub(crate) struct Activity {
     active: AtomicU32,
     /// Milliseconds after `base` when a request last ended.
     last_ms: AtomicU64,
+    /// The listener's connection counts (proxy listeners): busy while a request is in
+    /// flight.
+    conns: Option<Arc<ConnCounts>>,
 }
 
 impl Activity {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(conns: Option<Arc<ConnCounts>>) -> Self {
         Activity {
             base: Instant::now(),
             active: AtomicU32::new(0),
             last_ms: AtomicU64::new(0),
+            conns,
         }
     }
 
     pub(crate) fn begin(&self) {
-        self.active.fetch_add(1, Ordering::Relaxed);
+        if self.active.fetch_add(1, Ordering::Relaxed) == 0 {
+            if let Some(c) = &self.conns {
+                c.busy.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     pub(crate) fn end(&self) {
         let ms = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_ms.store(ms, Ordering::Relaxed);
-        self.active.fetch_sub(1, Ordering::Relaxed);
+        if self.active.fetch_sub(1, Ordering::Relaxed) == 1 {
+            if let Some(c) = &self.conns {
+                c.busy.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
 
     /// How long the connection has had no request in flight (`None`: one is).

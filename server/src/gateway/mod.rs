@@ -19,9 +19,13 @@ mod framing;
 mod h1client;
 mod limits;
 pub mod log;
+pub mod metrics;
 pub mod node;
 mod proxy;
 pub mod recorder;
+// used by the rate-limiting plugin (policy redis)
+#[allow(dead_code)]
+mod redis_counters;
 pub mod snapshot;
 mod upstream;
 

@@ -1,7 +1,7 @@
 //! The standalone data plane node (`portico gateway`): serves the proxy and status
-//! listeners, keeps the last applied snapshot in its cache directory (so it serves at
-//! once after a restart, even while the control plane is unreachable) and long-polls
-//! the control plane for new snapshots (see [`super::snapshot`] for the protocol).
+//! listeners (`/status`, `/metrics`), keeps the last applied snapshot in its cache
+//! directory (so it serves at once after a restart, even while the control plane is
+//! unreachable) and long-polls the control plane for new snapshots (see [`super::snapshot`] for the protocol).
 //!
 //! Cache directory: `config.json` (the last applied snapshot) and `node-id` (the
 //! node's UUID, created once), each replaced by [`write_atomically`]: a crash leaves
@@ -169,6 +169,7 @@ async fn run_node_inner(
         }
     };
     let dp = DataPlane::with_limits(opts.runtime_group.clone(), sink, opts.limits.clone());
+    dp.set_node_id(&node_id);
     load_cache(&dp, &cache, &opts.runtime_group).await;
 
     tracing::info!(

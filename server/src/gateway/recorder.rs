@@ -1,5 +1,6 @@
 //! The analytics recorder of a data plane: a [`LogSink`] that aggregates requests per
-//! minute and (runtime group, version, route, package, status), seals the aggregates
+//! minute and (runtime group, version, route, package, status, consumer, error kind),
+//! seals the aggregates
 //! into [`Batch`]es every flush interval and ships them, in order, through a
 //! [`Transport`]: HTTP to the control plane for a standalone node
 //! (`gateway::node::HttpTransport`), the hub itself for the embedded data planes
@@ -7,10 +8,10 @@
 //! batch keeps across retries.
 //!
 //! Request path ([`Recorder::log`]): one short mutex section over a hash map keyed by
-//! the minute, the status and the addresses of the entry's shared `Arc`s (runtime group
-//! name, route info); in the common case (a key seen before in this interval) it
+//! the minute, the status, the error kind and the addresses of the entry's shared
+//! `Arc`s (runtime group name, route info, consumer id); in the common case (a key seen before in this interval) it
 //! allocates nothing and never waits on I/O. Keys that differ only by the `Arc`
-//! (a route in two applied snapshots) are merged by their ids when sealing.
+//! (a route or consumer in two applied snapshots) are merged by their ids when sealing.
 //!
 //! Buffer: at most [`RecorderOptions::max_batches`] sealed batches (default
 //! [`DEFAULT_MAX_BATCHES`] = 2,000: 2 h 46 min of batches at the default 5 s interval
@@ -29,11 +30,15 @@
 //!            "upstream_latency_us": 40011, "upstream_requests": 37,
 //!            "gateway_latency_us": 3100, "total_sketch": "<base64>",
 //!            "upstream_sketch": "<base64>", "gateway_sketch": "<base64>",
-//!            "request_size_sketch": "<base64>", "response_size_sketch": "<base64>"}]}
+//!            "request_size_sketch": "<base64>", "response_size_sketch": "<base64>",
+//!            "consumer_id": "<uuid>", "error": "rate_limited"}]}
 //! ```
 //!
 //! `bucket`: Unix seconds (UTC) of the minute's start. Ids are absent (or null) for
-//! requests no route matched. Sketches: [`Sketch::encode`] in standard base64;
+//! requests no route matched. `consumer_id`: the consumer a plugin identified (absent:
+//! anonymous); `error`: why Portico answered itself ([`ErrorKind::as_str`](super::log::ErrorKind::as_str),
+//! absent: the upstream's answer). Both are left out when absent, so a batch of a node
+//! that predates them reads the same. Sketches: [`Sketch::encode`] in standard base64;
 //! latencies in µs, sizes in bytes; the upstream sketch holds `upstream_requests`
 //! values, the others `requests`.
 
@@ -49,7 +54,7 @@ use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::log::{LogEntry, LogSink, RouteInfo};
+use super::log::{ErrorKind, LogEntry, LogSink, RouteInfo};
 use crate::analytics::sketch::Sketch;
 use crate::gateway::backoff::Backoff;
 
@@ -84,7 +89,7 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Er
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
-/// The aggregates of one minute, route, version and status.
+/// The aggregates of one minute, route, version, status, consumer and error kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchRow {
     /// Unix seconds (UTC) of the minute's start.
@@ -110,6 +115,13 @@ pub struct BatchRow {
     pub gateway_sketch: String,
     pub request_size_sketch: String,
     pub response_size_sketch: String,
+    /// The consumer (UUID) a plugin identified; absent: anonymous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_id: Option<String>,
+    /// Why Portico answered itself (`ErrorKind::as_str`: `no_route`,
+    /// `rate_limited` …); absent: the upstream answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What the control plane did with a batch.
@@ -234,19 +246,23 @@ impl Agg {
     }
 }
 
-/// The hot key: minute, status and the addresses of the entry's `Arc`s (kept alive by
-/// the cell, so an address cannot be reused while the key is in the map).
+/// The hot key: minute, status, error kind and the addresses of the entry's `Arc`s
+/// (kept alive by the cell, so an address cannot be reused while the key is in the
+/// map).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     minute: i64,
     group: usize,
     route: usize,
+    consumer: usize,
     status: u16,
+    error: Option<ErrorKind>,
 }
 
 struct Cell {
     group: Arc<str>,
     route: Option<Arc<RouteInfo>>,
+    consumer: Option<Arc<str>>,
     agg: Agg,
 }
 
@@ -333,7 +349,12 @@ impl LogSink for Recorder {
             minute: entry.time.timestamp().div_euclid(60) * 60,
             group: Arc::as_ptr(&entry.runtime_group) as *const u8 as usize,
             route: entry.route.as_ref().map_or(0, |r| Arc::as_ptr(r) as usize),
+            consumer: entry
+                .consumer
+                .as_ref()
+                .map_or(0, |c| Arc::as_ptr(c) as *const u8 as usize),
             status: entry.status,
+            error: entry.error,
         };
         let mut hot = lock(&self.hot);
         match hot.get_mut(&key) {
@@ -346,6 +367,7 @@ impl LogSink for Recorder {
                     Cell {
                         group: entry.runtime_group.clone(),
                         route: entry.route.clone(),
+                        consumer: entry.consumer.clone(),
                         agg,
                     },
                 );
@@ -354,9 +376,18 @@ impl LogSink for Recorder {
     }
 }
 
-/// The merge key of a sealed row: minute, route, version, status (and the package,
-/// which the version determines).
-type RowKey = (i64, Option<String>, Option<String>, u16, Option<String>);
+/// The merge key of a sealed row: minute, route, version, status, consumer, error kind
+/// (and the package, which the version determines).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RowKey {
+    bucket: i64,
+    route_id: Option<String>,
+    version_id: Option<String>,
+    status: u16,
+    consumer_id: Option<String>,
+    error: Option<&'static str>,
+    package_id: Option<String>,
+}
 
 fn b64(s: &Sketch) -> String {
     base64::engine::general_purpose::STANDARD.encode(s.encode())
@@ -440,13 +471,15 @@ impl Recorder {
         let mut groups: BTreeMap<String, BTreeMap<RowKey, Agg>> = BTreeMap::new();
         for (key, cell) in old {
             let route = cell.route.as_deref();
-            let row_key: RowKey = (
-                key.minute,
-                route.map(|r| r.route_id.clone()),
-                route.map(|r| r.version_id.clone()),
-                key.status,
-                route.map(|r| r.package_id.clone()),
-            );
+            let row_key = RowKey {
+                bucket: key.minute,
+                route_id: route.map(|r| r.route_id.clone()),
+                version_id: route.map(|r| r.version_id.clone()),
+                status: key.status,
+                consumer_id: cell.consumer.as_deref().map(str::to_string),
+                error: key.error.map(ErrorKind::as_str),
+                package_id: route.map(|r| r.package_id.clone()),
+            };
             let rows = groups.entry(cell.group.to_string()).or_default();
             match rows.get_mut(&row_key) {
                 Some(a) => a.merge(&cell.agg),
@@ -459,13 +492,13 @@ impl Recorder {
         for (group, rows) in groups {
             let mut current: Vec<BatchRow> = Vec::new();
             let mut bytes = 0usize;
-            for ((bucket, route_id, version_id, status, package_id), a) in rows {
+            for (k, a) in rows {
                 let row = BatchRow {
-                    bucket,
-                    package_id,
-                    version_id,
-                    route_id,
-                    status,
+                    bucket: k.bucket,
+                    package_id: k.package_id,
+                    version_id: k.version_id,
+                    route_id: k.route_id,
+                    status: k.status,
                     requests: a.requests,
                     request_bytes: a.request_bytes,
                     response_bytes: a.response_bytes,
@@ -478,8 +511,10 @@ impl Recorder {
                     gateway_sketch: b64(&a.gateway),
                     request_size_sketch: b64(&a.request_size),
                     response_size_sketch: b64(&a.response_size),
+                    consumer_id: k.consumer_id,
+                    error: k.error.map(str::to_string),
                 };
-                let size = 600
+                let size = 700
                     + row.total_sketch.len()
                     + row.upstream_sketch.len()
                     + row.gateway_sketch.len()
@@ -830,6 +865,77 @@ mod tests {
             .unwrap()
             .iter()
             .any(|r| r.get("route_id").is_none()));
+    }
+
+    #[test]
+    fn consumer_and_error_kind_keep_rows_apart() {
+        let rec = Recorder::new(RecorderOptions::new("n"));
+        let g: Arc<str> = Arc::from("default");
+        let a = route("a");
+        let alice: Arc<str> = Arc::from("5d2f1e60-3c1b-4f7e-9a3e-1f0c2b3d4e5f");
+        let alice_again: Arc<str> = Arc::from(&*alice); // a later snapshot's
+        let bob: Arc<str> = Arc::from("0b8c7d6e-5f4a-4b3c-8d2e-1a0f9e8d7c6b");
+        let t = 1_764_504_000;
+        let with = |consumer: Option<&Arc<str>>, status: u16, error: Option<ErrorKind>| {
+            let mut e = entry(&g, Some(a.clone()), t + 1, status);
+            e.consumer = consumer.cloned();
+            e.error = error;
+            e
+        };
+        rec.log(with(Some(&alice), 200, None));
+        rec.log(with(Some(&alice_again), 200, None));
+        rec.log(with(Some(&bob), 200, None));
+        rec.log(with(None, 200, None));
+        rec.log(with(None, 504, Some(ErrorKind::UpstreamTimeout)));
+        rec.log(with(None, 504, None));
+        rec.log(with(Some(&bob), 504, Some(ErrorKind::UpstreamTimeout)));
+        rec.log(with(Some(&bob), 504, Some(ErrorKind::UpstreamTimeout)));
+        assert_eq!(rec.seal(), 1);
+        let b = rec.batches()[0].clone();
+        let count = |consumer: Option<&str>, status: u16, error: Option<&str>| {
+            b.rows
+                .iter()
+                .filter(|r| {
+                    r.consumer_id.as_deref() == consumer
+                        && r.status == status
+                        && r.error.as_deref() == error
+                })
+                .map(|r| r.requests)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(b.rows.len(), 6, "{:?}", b.rows);
+        assert_eq!(count(Some(&alice), 200, None), [2], "merged by id");
+        assert_eq!(count(Some(&bob), 200, None), [1]);
+        assert_eq!(count(None, 200, None), [1]);
+        assert_eq!(count(None, 504, Some("upstream_timeout")), [1]);
+        assert_eq!(count(None, 504, None), [1]);
+        assert_eq!(count(Some(&bob), 504, Some("upstream_timeout")), [2]);
+        // on the wire: present when set, left out when not, and read back the same
+        let json = serde_json::to_value(b.as_ref()).unwrap();
+        let rows = json["rows"].as_array().unwrap();
+        assert!(rows
+            .iter()
+            .any(|r| r["consumer_id"] == *alice && r["error"].is_null()));
+        assert!(rows
+            .iter()
+            .any(|r| r.get("consumer_id").is_none() && r["error"] == "upstream_timeout"));
+        let back: Batch = serde_json::from_value(json).unwrap();
+        assert_eq!(&back, b.as_ref());
+    }
+
+    #[test]
+    fn a_batch_without_consumer_and_error_still_parses() {
+        // what a node that predates the two fields sends
+        let old = serde_json::json!({"id": Uuid::new_v4(), "node_id": "n",
+            "runtime_group": "default",
+            "rows": [{"bucket": 1_764_504_000, "status": 200, "requests": 1,
+                "request_bytes": 0, "response_bytes": 0, "total_latency_us": 1,
+                "upstream_latency_us": 0, "upstream_requests": 0, "gateway_latency_us": 1,
+                "total_sketch": "", "upstream_sketch": "", "gateway_sketch": "",
+                "request_size_sketch": "", "response_size_sketch": ""}]});
+        let b: Batch = serde_json::from_value(old).unwrap();
+        assert_eq!(b.rows[0].consumer_id, None);
+        assert_eq!(b.rows[0].error, None);
     }
 
     #[test]

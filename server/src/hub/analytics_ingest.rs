@@ -1,5 +1,6 @@
-//! The write side of analytics: a data plane's [`Batch`] validated (its ids against
-//! the group's snapshots, see `hub::snapshot_ids`) and counted once
+//! The write side of analytics: a data plane's [`Batch`] validated (its package,
+//! version, route and consumer ids against the group's snapshots, see
+//! `hub::snapshot_ids`; its error kinds by their form) and counted once
 //! (its id goes into `analytics_batches` in the same transaction), added to the
 //! minute, hour and day rows; and retention per resolution.
 //!
@@ -46,7 +47,7 @@ const MAX_FUTURE_SECS: i64 = 300;
 const BATCH_ID_RETENTION: chrono::Duration = chrono::Duration::days(2);
 /// How often the retention task runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(600);
-/// Rows per `INSERT … ON CONFLICT` statement (18 parameters each).
+/// Rows per `INSERT … ON CONFLICT` statement (20 parameters each).
 const UPSERT_CHUNK: usize = 200;
 /// Route ids per `IN (…)` of the read of existing rows.
 const READ_CHUNK: usize = 500;
@@ -98,8 +99,9 @@ impl Acc {
     }
 }
 
-/// (bucket, route, version, status): a row's key within one runtime group.
-type RowKey = (i64, Uuid, Uuid, i32);
+/// (bucket, route, version, status, consumer, error kind): a row's key within one
+/// runtime group (nil: no consumer; empty: no error kind).
+type RowKey = (i64, Uuid, Uuid, i32, Uuid, String);
 
 fn invalid(field: String, message: impl Into<String>) -> AppError {
     AppError::validation(field, message)
@@ -113,6 +115,22 @@ fn id(field: String, v: &Option<String>) -> Result<Uuid> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(Uuid::nil()),
         Some(s) => Uuid::parse_str(s).map_err(|_| invalid(field, "must be a UUID")),
+    }
+}
+
+/// A row's error kind: empty when absent, else a short lower-case identifier (see
+/// [`app::model::analytics::is_error_kind`]).
+fn error_kind(field: String, v: &Option<String>) -> Result<String> {
+    match v.as_deref() {
+        None | Some("") => Ok(String::new()),
+        Some(s) if app::model::analytics::is_error_kind(s) => Ok(s.to_string()),
+        Some(_) => Err(invalid(
+            field,
+            format!(
+                "must be an error kind: a lower-case letter, then lower-case letters, digits or _, at most {} characters",
+                app::model::analytics::MAX_ERROR_KIND_LEN
+            ),
+        )),
     }
 }
 
@@ -167,6 +185,8 @@ fn validate(batch: &Batch, now: DateTime<Utc>) -> Result<HashMap<RowKey, Acc>> {
         let route_id = id(f("route_id"), &r.route_id)?;
         let version_id = id(f("version_id"), &r.version_id)?;
         let package_id = id(f("package_id"), &r.package_id)?;
+        let consumer_id = id(f("consumer_id"), &r.consumer_id)?;
+        let error = error_kind(f("error"), &r.error)?;
         if r.requests == 0 {
             return Err(invalid(f("requests"), "must be at least 1"));
         }
@@ -196,7 +216,14 @@ fn validate(batch: &Batch, now: DateTime<Utc>) -> Result<HashMap<RowKey, Acc>> {
                 r.requests,
             )?,
         };
-        let key = (r.bucket, route_id, version_id, i32::from(r.status));
+        let key = (
+            r.bucket,
+            route_id,
+            version_id,
+            i32::from(r.status),
+            consumer_id,
+            error,
+        );
         match out.get_mut(&key) {
             Some(a) => a.merge(&acc),
             None => {
@@ -287,8 +314,15 @@ impl Hub {
         }
         for (table, width) in RESOLUTIONS {
             let mut combined: HashMap<RowKey, Acc> = HashMap::new();
-            for ((bucket, route, version, status), acc) in &minutes {
-                let key = (bucket.div_euclid(width) * width, *route, *version, *status);
+            for ((bucket, route, version, status, consumer, error), acc) in &minutes {
+                let key = (
+                    bucket.div_euclid(width) * width,
+                    *route,
+                    *version,
+                    *status,
+                    *consumer,
+                    error.clone(),
+                );
                 match combined.get_mut(&key) {
                     Some(a) => a.merge(acc),
                     None => {
@@ -446,6 +480,8 @@ async fn merge_existing<C: ConnectionTrait>(
                 r.try_get("", "route_id").map_err(db_err)?,
                 r.try_get("", "version_id").map_err(db_err)?,
                 r.try_get("", "status").map_err(db_err)?,
+                r.try_get("", "consumer_id").map_err(db_err)?,
+                r.try_get("", "error_kind").map_err(db_err)?,
             );
             let Some(acc) = rows.get_mut(&key) else {
                 continue;
@@ -495,7 +531,7 @@ async fn upsert<C: ConnectionTrait>(
     let rows: Vec<(RowKey, Acc)> = rows.into_iter().collect();
     for chunk in rows.chunks(UPSERT_CHUNK) {
         let mut insert = row::insert_into(table);
-        for ((bucket, route, version, status), a) in chunk {
+        for ((bucket, route, version, status, consumer, error), a) in chunk {
             let values = AggregateRow {
                 bucket: *bucket,
                 runtime_group_id: group,
@@ -503,6 +539,8 @@ async fn upsert<C: ConnectionTrait>(
                 version_id: *version,
                 route_id: *route,
                 status: *status,
+                consumer_id: *consumer,
+                error_kind: error,
                 requests: a.requests,
                 request_bytes: a.request_bytes,
                 response_bytes: a.response_bytes,

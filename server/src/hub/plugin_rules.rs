@@ -1,6 +1,5 @@
 //! The rules of plugin entities, apart from the store: checking a plugin's fields
-//! (its config with `portico_plugins::validate`, protocols, tags), Kong's PATCH merge
-//! of a config, the DTO and audit summary (passwords left out), and which of the
+//! (its config with `portico_plugins::validate`, protocols, tags), the DTO and audit summary (passwords left out), and which of the
 //! plugins that apply to a route another one overrides (Kong's precedence).
 
 use app::error::{AppError, FieldProblem};
@@ -93,9 +92,12 @@ pub(super) fn check_plugin(
         AppError::validation_all(problems)
             .unwrap_or_else(|| AppError::validation("config", "the config is not valid"))
     })?;
-    let allowed = name.default_protocols();
     let protocols = match protocols {
-        None => allowed.iter().map(|p| (*p).to_owned()).collect(),
+        None => name
+            .default_protocols()
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect(),
         Some(list) => {
             if list.is_empty() {
                 return Err(AppError::validation(
@@ -103,14 +105,11 @@ pub(super) fn check_plugin(
                     "length must be at least 1",
                 ));
             }
+            portico_plugins::validate_protocols(name, &list)
+                .map_err(|e| AppError::validation(e.field, e.message))?;
+            // Kong's `protocols` is a set.
             let mut out: Vec<String> = Vec::new();
-            for (i, p) in list.into_iter().enumerate() {
-                if !allowed.contains(&p.as_str()) {
-                    return Err(AppError::validation(
-                        format!("protocols[{i}]"),
-                        format!("expected one of: {}", allowed.join(", ")),
-                    ));
-                }
+            for p in list {
                 if !out.contains(&p) {
                     out.push(p);
                 }
@@ -125,23 +124,6 @@ pub(super) fn check_plugin(
         protocols,
         tags: check_tags("tags", tags)?,
     })
-}
-
-/// Kong's PATCH of a config: objects merged key by key, anything else replaced.
-pub(super) fn merge(into: &mut Value, patch: Value) {
-    match (into, patch) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                match a.get_mut(&k) {
-                    Some(slot) if v.is_object() && slot.is_object() => merge(slot, v),
-                    _ => {
-                        a.insert(k, v);
-                    }
-                }
-            }
-        }
-        (slot, v) => *slot = v,
-    }
 }
 
 /// A config for the audit log: passwords (redis.password) replaced.
@@ -259,19 +241,6 @@ pub(super) fn applied(rows: Vec<plugin::Model>) -> Vec<AppliedPlugin> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn patch_merges_records_and_replaces_the_rest() {
-        let mut c = json!({"minute": 5, "redis": {"host": "a", "port": 6379}, "list": [1, 2]});
-        merge(
-            &mut c,
-            json!({"hour": 10, "redis": {"host": "b"}, "list": [3], "minute": null}),
-        );
-        assert_eq!(
-            c,
-            json!({"minute": null, "hour": 10, "redis": {"host": "b", "port": 6379}, "list": [3]})
-        );
-    }
 
     #[test]
     fn passwords_are_not_audited() {

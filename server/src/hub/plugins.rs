@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::plugin_rules::{
-    applied, check_plugin, list_from_text, list_to_text, merge, plugin_dto, plugin_summary,
-    scope_of, Checked,
+    applied, check_plugin, list_from_text, list_to_text, plugin_dto, plugin_summary, scope_of,
+    Checked,
 };
 use super::{db_err, Hub};
 use crate::store::{
@@ -389,7 +389,7 @@ impl Hub {
             if !p.is_object() {
                 return Err(AppError::validation("config", "expected a record"));
             }
-            merge(&mut config, p);
+            config = portico_plugins::merge_patch(&config, &p);
         }
         let c = check_plugin(
             &current.name,

@@ -1,10 +1,10 @@
-//! What a data plane may report analytics about: the packages, versions and routes of
-//! its own runtime group's config snapshots.
+//! What a data plane may report analytics about: the packages, versions, routes and
+//! consumers of its own runtime group's config snapshots.
 //!
 //! A data plane can only record traffic for ids it received in a snapshot, and every
 //! snapshot is built by [`Hub::snapshot`], which records the ids of each one it builds
 //! in `snapshot_ids` before handing it out (with each id's kind and parent: a route's
-//! version, a version's package), and marks the ids that left the group's snapshot
+//! version, a version's package; nil for a package or a consumer), and marks the ids that left the group's snapshot
 //! as retired. An analytics row is accepted when its ids are in the group's current
 //! snapshot, or were retired from it within the minute retention (older rows are
 //! refused for their bucket anyway): so a batch recorded just before a route was
@@ -35,6 +35,7 @@ enum Kind {
     Package,
     Version,
     Route,
+    Consumer,
 }
 
 impl Kind {
@@ -43,6 +44,7 @@ impl Kind {
             Kind::Package => "package",
             Kind::Version => "version",
             Kind::Route => "route",
+            Kind::Consumer => "consumer",
         }
     }
 
@@ -51,6 +53,7 @@ impl Kind {
             "package" => Some(Kind::Package),
             "version" => Some(Kind::Version),
             "route" => Some(Kind::Route),
+            "consumer" => Some(Kind::Consumer),
             _ => None,
         }
     }
@@ -73,6 +76,11 @@ fn ids_of(s: &Snapshot) -> Known {
             if let Some(route) = uuid(&r.id) {
                 out.insert(route, (Kind::Route, version));
             }
+        }
+    }
+    for c in &s.consumers {
+        if let Some(consumer) = uuid(&c.id) {
+            out.insert(consumer, (Kind::Consumer, Uuid::nil()));
         }
     }
     out
@@ -166,8 +174,8 @@ impl Hub {
 
     /// Checks that every row of `batch` names a route, its version and its package of
     /// `group`'s current snapshot (or of one retired from it at `retired_since` or
-    /// later), or none of them; the first that does not is a 422 naming
-    /// `rows[i].<field>`.
+    /// later), or none of them, and no consumer or one of those snapshots'; the first
+    /// that does not is a 422 naming `rows[i].<field>`.
     pub(super) async fn check_batch_ids(
         &self,
         group: Uuid,
@@ -176,20 +184,25 @@ impl Hub {
         retired_since: DateTime<Utc>,
     ) -> Result<()> {
         let mut rows = Vec::with_capacity(batch.rows.len());
+        let mut consumers = Vec::with_capacity(batch.rows.len());
         for (i, r) in batch.rows.iter().enumerate() {
             rows.push((
                 row_id(i, "package_id", &r.package_id)?,
                 row_id(i, "version_id", &r.version_id)?,
                 row_id(i, "route_id", &r.route_id)?,
             ));
+            consumers.push(row_id(i, "consumer_id", &r.consumer_id)?);
         }
-        if rows.iter().all(|ids| *ids == (None, None, None)) {
+        if rows.iter().all(|ids| *ids == (None, None, None))
+            && consumers.iter().all(Option::is_none)
+        {
             return Ok(());
         }
         let mut known = ids_of(&*self.snapshot(group).await?);
         let unknown: BTreeSet<Uuid> = rows
             .iter()
-            .flat_map(|(p, v, r)| [*p, *v, *r])
+            .zip(&consumers)
+            .flat_map(|((p, v, r), c)| [*p, *v, *r, *c])
             .flatten()
             .filter(|id| !known.contains_key(id))
             .collect();
@@ -213,8 +226,16 @@ impl Hub {
             }
         }
         let of_group = format!("of runtime group \"{group_name}\"");
-        for (i, ids) in rows.iter().enumerate() {
+        for (i, (ids, consumer)) in rows.iter().zip(&consumers).enumerate() {
             let f = |name: &str| format!("rows[{i}].{name}");
+            if let Some(c) = *consumer {
+                if !matches!(known.get(&c), Some(&(Kind::Consumer, _))) {
+                    return Err(invalid(
+                        f("consumer_id"),
+                        format!("{c} is not a consumer {of_group}"),
+                    ));
+                }
+            }
             let (package, version, route) = match *ids {
                 (None, None, None) => continue,
                 (Some(p), Some(v), Some(r)) => (p, v, r),

@@ -116,6 +116,10 @@ pub struct ExportParams {
     status_class: Option<String>,
     /// 100–599.
     status_code: Option<String>,
+    /// Consumer ids (the nil UUID: anonymous requests).
+    consumer: Option<String>,
+    /// Error kinds (`rate_limited`, `no_route` …; `none`: the upstream answered).
+    error_kind: Option<String>,
     /// Ignored (the explorer's chart type; its links carry it).
     chart: Option<String>,
 }

@@ -4,6 +4,8 @@
 
 pub mod gateway;
 pub mod portal;
+pub mod prom;
+pub mod redis;
 
 use std::net::SocketAddr;
 
@@ -114,17 +116,29 @@ pub async fn start_with_settings(
     root: &str,
     settings: server::auth::AuthSettings,
 ) -> TestServer {
+    start_with_status(
+        backend,
+        root,
+        settings,
+        server::web::StatusSources::default(),
+    )
+    .await
+}
+
+/// Starts the application with no user, these authentication settings and these
+/// sources of `/status` and `/metrics`.
+pub async fn start_with_status(
+    backend: Backend,
+    root: &str,
+    settings: server::auth::AuthSettings,
+    status: server::web::StatusSources,
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = server::leptos_options(addr, root);
-    let app = server::web::app_with(
-        backend.hub.clone(),
-        options,
-        settings,
-        server::web::StatusSources::default(),
-    );
+    let app = server::web::app_with(backend.hub.clone(), options, settings, status);
     tokio::spawn(async move {
         axum::serve(
             listener,

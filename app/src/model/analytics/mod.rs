@@ -272,16 +272,23 @@ pub enum Dimension {
     StatusCode,
     StatusClass,
     RuntimeGroup,
+    /// The consumer a plugin identified (key-auth); nil: anonymous.
+    Consumer,
+    /// Why Portico answered itself (`no_route`, `rate_limited` …); [`NO_ERROR_KIND`]:
+    /// the upstream answered.
+    ErrorKind,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 6] = [
+    pub const ALL: [Dimension; 8] = [
         Dimension::Package,
         Dimension::Version,
         Dimension::Route,
         Dimension::StatusCode,
         Dimension::StatusClass,
         Dimension::RuntimeGroup,
+        Dimension::Consumer,
+        Dimension::ErrorKind,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -291,6 +298,8 @@ impl Dimension {
             Dimension::StatusCode => "status_code",
             Dimension::StatusClass => "status_class",
             Dimension::RuntimeGroup => "runtime_group",
+            Dimension::Consumer => "consumer",
+            Dimension::ErrorKind => "error_kind",
         }
     }
     pub fn parse(s: &str) -> Option<Dimension> {
@@ -304,8 +313,29 @@ impl Dimension {
             Dimension::StatusCode => "Status code",
             Dimension::StatusClass => "Status class",
             Dimension::RuntimeGroup => "Runtime group",
+            Dimension::Consumer => "Consumer",
+            Dimension::ErrorKind => "Error kind",
         }
     }
+}
+
+/// The error kind value (dimension id and filter) of the requests the upstream
+/// answered: no error kind.
+pub const NO_ERROR_KIND: &str = "none";
+/// Longest error kind a data plane may report or a filter may name.
+pub const MAX_ERROR_KIND_LEN: usize = 32;
+
+/// Whether `s` has the form of an error kind (the gateway's `ErrorKind::as_str`:
+/// `no_route`, `upstream_timeout`, `rate_limited` …): a lower-case ASCII letter, then
+/// lower-case letters, digits or `_`, at most [`MAX_ERROR_KIND_LEN`] characters. A
+/// form rather than a list, so kinds a newer data plane knows need no change here.
+pub fn is_error_kind(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_ERROR_KIND_LEN
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
 /// Filters; an empty list does not filter. Status classes are 1..=5 (`2` = 2xx).
@@ -325,6 +355,12 @@ pub struct Filters {
     pub status_classes: Vec<u8>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status_codes: Vec<u16>,
+    /// Consumer ids (the nil UUID: anonymous requests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<Uuid>,
+    /// Error kinds ([`NO_ERROR_KIND`]: requests the upstream answered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_kinds: Vec<String>,
 }
 
 /// A report definition: the explorer's state, a saved report's content and the body of
@@ -444,6 +480,14 @@ impl AnalyticsQuery {
                 return Err(FieldError::new(
                     "filters.status_codes",
                     "Status codes are 100 to 599.",
+                ));
+            }
+        }
+        for k in &self.filters.error_kinds {
+            if !is_error_kind(k) {
+                return Err(FieldError::new(
+                    "filters.error_kinds",
+                    format!("\"{k}\" is not an error kind (such as rate_limited, or none)."),
                 ));
             }
         }

@@ -112,3 +112,25 @@ fn csv_quotes_and_defuses_formulas() {
     assert_eq!(format_number(12.0), "12");
     assert_eq!(format_number(0.12345), "0.123");
 }
+
+#[test]
+fn error_kinds_are_short_lower_case_identifiers() {
+    for ok in ["no_route", "rate_limited", "upstream_timeout", "none", "e4"] {
+        assert!(is_error_kind(ok), "{ok}");
+    }
+    let long = "a".repeat(MAX_ERROR_KIND_LEN + 1);
+    for bad in [
+        "",
+        "Rate",
+        "rate-limited",
+        "_x",
+        "4xx",
+        "a b",
+        long.as_str(),
+    ] {
+        assert!(!is_error_kind(bad), "{bad}");
+    }
+    let mut q = AnalyticsQuery::default();
+    q.filters.error_kinds = vec!["rate_limited".into(), "DROP TABLE".into()];
+    assert_eq!(q.validate().unwrap_err().field, "filters.error_kinds");
+}
