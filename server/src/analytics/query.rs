@@ -707,16 +707,29 @@ pub const ANONYMOUS: &str = "(anonymous)";
 /// Label of the requests without an error kind: the upstream answered.
 pub const NO_ERROR: &str = "(none)";
 
-/// The names of consumers, for their labels in an answer (ids not found: shown as
-/// deleted).
-///
-/// MERGE (h-cp): read the `consumer` table here: `username`, else `custom_id`, else
-/// the id. Until then every consumer is shown by its id.
+/// The names of consumers, for their labels in an answer: `username`, else
+/// `custom_id`, else the id (ids not found: shown as deleted).
 async fn consumer_names<C: ConnectionTrait>(
-    _db: &C,
+    db: &C,
     ids: Vec<Uuid>,
 ) -> Result<Vec<(Uuid, String)>, AppError> {
-    Ok(ids.into_iter().map(|id| (id, id.to_string())).collect())
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = crate::store::consumer::Entity::find()
+            .filter(crate::store::consumer::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await
+            .map_err(db_err)?;
+        out.extend(rows.into_iter().map(|c| {
+            let name = c
+                .username
+                .filter(|u| !u.is_empty())
+                .or(c.custom_id.filter(|u| !u.is_empty()))
+                .unwrap_or_else(|| c.id.to_string());
+            (c.id, name)
+        }));
+    }
+    Ok(out)
 }
 
 impl Labels {
