@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use app::model::analytics::*;
 use app::model::*;
-use app::ports::{DataPlanes, RuntimeGroups};
+use app::ports::{Consumers, DataPlanes, RuntimeGroups};
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::StatusCode;
@@ -307,7 +307,21 @@ async fn group_by_consumer_and_error_kind_count_exactly_and_rollups_are_their_mi
         let hub = s.hub.clone();
         let db = hub.db().clone();
         let group = group_id(&hub, "default").await;
-        let (alice, bob) = (Uuid::new_v4(), Uuid::new_v4());
+        // alice is a consumer of the store (labelled by her username); bob's id is
+        // no consumer any more (labelled as deleted)
+        let alice = hub
+            .create_consumer(
+                &Actor::console(),
+                "default",
+                ConsumerInput {
+                    username: Some("alice".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let bob = Uuid::new_v4();
         snapshot_consumer(&db, group, alice).await;
         snapshot_consumer(&db, group, bob).await;
         // minutes on both sides of an hour edge, two hours ago at most
@@ -412,13 +426,19 @@ async fn group_by_consumer_and_error_kind_count_exactly_and_rollups_are_their_mi
                 .find(|s| s.then.as_ref().unwrap().id == "none")
                 .unwrap();
             assert_eq!(ok.then.as_ref().unwrap().label, query::NO_ERROR);
-            // until the consumer store is wired in, a consumer is shown by its id
+            // a consumer is shown by its username; a deleted one as such
             let named = r
                 .series
                 .iter()
                 .find(|s| s.group.as_ref().unwrap().id == a)
                 .unwrap();
-            assert_eq!(named.group.as_ref().unwrap().label, a);
+            assert_eq!(named.group.as_ref().unwrap().label, "alice");
+            let gone = r
+                .series
+                .iter()
+                .find(|s| s.group.as_ref().unwrap().id == bob.to_string())
+                .unwrap();
+            assert_eq!(gone.group.as_ref().unwrap().label, "(deleted)");
 
             // by error kind alone, and filtered
             let q = AnalyticsQuery {
