@@ -82,7 +82,8 @@ async fn two_nodes_hold_one_limit_in_redis() {
             200 => {
                 passed += 1;
                 assert_eq!(
-                    r.headers()["x-ratelimit-limit-minute"], "7",
+                    r.headers()["x-ratelimit-limit-minute"],
+                    "7",
                     "Kong's per-window limit header"
                 );
             }

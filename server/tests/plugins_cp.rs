@@ -425,6 +425,47 @@ async fn a_broken_config_rule_names_its_field() {
     assert_eq!(l["data"], json!([]), "nothing stored");
 }
 
+/// What Kong's schema accepts but Portico's data planes cannot do is refused when
+/// saved (naming the field), never sent to nodes that would refuse the whole snapshot.
+#[tokio::test]
+async fn configs_the_data_plane_cannot_run_are_refused_when_saved() {
+    let s = common::start(common::sqlite().await).await;
+    let c = &s.client;
+    for (name, config, field) in [
+        (
+            "response-transformer",
+            json!({"add": {"json": ["a:1"]}}),
+            "config.add.json",
+        ),
+        (
+            "rate-limiting",
+            json!({"minute": 5, "policy": "redis", "redis": {"host": "redis.internal", "ssl": true}}),
+            "config.redis.ssl",
+        ),
+        (
+            "request-transformer",
+            json!({"add": {"headers": ["x-user:$(headers.user)"]}}),
+            "config",
+        ),
+    ] {
+        let (st, e) = send(
+            c,
+            M::POST,
+            s.url(GROUP_PLUGINS),
+            Some(json!({"name": name, "config": config})),
+        )
+        .await;
+        assert_eq!(
+            st,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name} {config} → {e}"
+        );
+        assert_eq!(e["error"]["field"], field, "{name} {config} → {e}");
+    }
+    let (_, l) = send(c, M::GET, s.url(GROUP_PLUGINS), None).await;
+    assert_eq!(l["data"], json!([]), "nothing stored");
+}
+
 #[tokio::test]
 async fn viewers_read_plugins_and_maintainers_change_them() {
     let s = common::start(common::sqlite().await).await;

@@ -37,3 +37,4 @@ use upstream::h1client;
 pub use dataplane::{DataPlane, DataPlaneStatus, RefusedSnapshot, DRAIN_TIMEOUT};
 pub use limits::ProxyLimits;
 pub use log::{CountingSink, Counts, ErrorKind, LogEntry, LogSink, RouteInfo};
+pub(crate) use plugins::check_config as check_plugin_config;

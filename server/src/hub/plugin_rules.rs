@@ -92,6 +92,14 @@ pub(super) fn check_plugin(
         AppError::validation_all(problems)
             .unwrap_or_else(|| AppError::validation("config", "the config is not valid"))
     })?;
+    // what Kong accepts but Portico's data plane cannot do yet (response JSON body
+    // edits, templates, Redis over TLS) is refused here, not by every node
+    crate::gateway::check_plugin_config(name, &config).map_err(|e| match e.split_once(": ") {
+        Some((field, message)) if field.starts_with("config") => {
+            AppError::validation(field, message)
+        }
+        _ => AppError::validation("config", e),
+    })?;
     let protocols = match protocols {
         None => name
             .default_protocols()

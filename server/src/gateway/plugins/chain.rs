@@ -114,6 +114,29 @@ fn compile_one(
     })
 }
 
+/// Whether a data plane can compile `config` (already validated) of plugin `name`: the
+/// control plane refuses what a node would refuse, so one plugin can never freeze its
+/// group's config. `Err`: `field: message`.
+pub(crate) fn check_config(name: PluginName, config: &serde_json::Value) -> Result<(), String> {
+    let instance = PluginInstance {
+        id: String::new(),
+        name: name.as_str().to_string(),
+        config: config.clone(),
+        enabled: true,
+        protocols: Vec::new(),
+        scope: Default::default(),
+    };
+    let consumers = Arc::new(Consumers::compile(&[])?);
+    compile_one(
+        &instance,
+        name,
+        &consumers,
+        &ChainStores::default(),
+        &mut ChainStores::default(),
+    )
+    .map(|_| ())
+}
+
 /// One chain per route (`None`: no plugin applies).
 pub(crate) type Chains = Vec<Option<Arc<Chain>>>;
 

@@ -7,6 +7,7 @@
 
 mod acl;
 mod chain;
+pub(crate) use chain::check_config;
 mod consumers;
 mod cors;
 mod fields;
