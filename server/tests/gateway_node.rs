@@ -272,3 +272,125 @@ fn a_failed_cache_write_keeps_the_old_file_and_leaves_no_temporary_file() {
     assert_eq!(names_in(dir.path()), ["blocked", "config.json"]);
     assert_eq!(std::fs::read(&path).unwrap(), b"{\"old\": true}");
 }
+
+/// key-auth, consumers and prometheus through a standalone node: a key works, is never
+/// in the node's cache file, and stops working once deleted on the control plane
+/// (within the sync time); the node's `/metrics` counts the requests with their codes
+/// and sources, per consumer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_enforces_keys_and_forgets_a_deleted_one_within_the_sync() {
+    use app::ports::{Consumers, Plugins};
+    let backend = common::sqlite().await;
+    let hub = backend.hub.clone();
+    let admin = Actor::console();
+    let up = common::gateway::echo_upstream().await;
+    let _cat = common::gateway::orders(&hub, up).await;
+    let group = PluginScope::RuntimeGroup {
+        group: "default".into(),
+    };
+    for (name, config) in [
+        ("key-auth", serde_json::json!({})),
+        (
+            "prometheus",
+            serde_json::json!({"status_code_metrics": true, "per_consumer": true}),
+        ),
+    ] {
+        hub.create_plugin(
+            &admin,
+            group.clone(),
+            PluginInput {
+                name: name.into(),
+                config: Some(config),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    hub.create_consumer(
+        &admin,
+        "default",
+        ConsumerInput {
+            username: Some("alice".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let key = hub
+        .create_key(&admin, "default", "alice", NewKeyAuthCredential::default())
+        .await
+        .unwrap();
+    let token = hub
+        .create_data_plane_token(
+            &admin,
+            "default",
+            NewDataPlaneToken {
+                name: "edge".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let (cp, _cp_task) = control_plane(hub.clone()).await;
+    let cache = tempfile::tempdir().unwrap();
+    let node = Node::start(&cp, &token.secret, cache.path()).await;
+    let c = reqwest::Client::new();
+    let with_key = format!("{}/orders/1?apikey={}", node.proxy, key.key);
+
+    let (st, body) = until(&with_key, 10, |st, _| st == StatusCode::OK).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let r = c
+        .get(format!("{}/orders/1", node.proxy))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let cached = std::fs::read_to_string(cache.path().join("config.json")).unwrap();
+    assert!(
+        cached.contains("key_sha256"),
+        "the cache holds the key's hash"
+    );
+    assert!(!cached.contains(&key.key), "never the key itself");
+
+    // the node's metrics: one 200 from the upstream, one 401 from Portico, for alice
+    // and for nobody
+    let metrics = c
+        .get(node.status.replace("/status", "/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let m = common::prom::parse(&metrics);
+    let consumer = key.credential.consumer.id.to_string();
+    assert_eq!(
+        m.value(
+            "kong_http_requests_total",
+            &[
+                ("code", "200"),
+                ("source", "service"),
+                ("consumer", &consumer)
+            ]
+        ),
+        1.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        m.value(
+            "kong_http_requests_total",
+            &[("code", "401"), ("source", "kong"), ("consumer", "")]
+        ),
+        1.0,
+        "{metrics}"
+    );
+
+    // deleted on the control plane: refused within the sync time
+    hub.delete_key(&admin, "default", "alice", key.credential.id)
+        .await
+        .unwrap();
+    let (st, body) = until(&with_key, 5, |st, _| st == StatusCode::UNAUTHORIZED).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body, serde_json::json!({"message": "Unauthorized"}));
+    node.stop().await;
+}
