@@ -65,7 +65,7 @@ run: tools echarts
 check: tools
 	cargo fmt --all -- --check
 	cargo clippy -p app --features ssr --all-targets -- -D warnings
-	cargo clippy -p server -p migration -p portico-router -p portico-h1 --all-targets -- -D warnings
+	cargo clippy -p server -p migration -p portico-router -p portico-h1 -p portico-plugins --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 	bad=$$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
 		| grep -E -o '^(sea-orm|sqlx[a-z-]*|tokio|hyper|axum|comrak) ' | sort -u || true)
@@ -87,7 +87,7 @@ unit: tools
 	fi
 	set -x
 	cargo test -p app --features ssr
-	cargo test -p server -p migration -p portico-router -p portico-h1
+	cargo test -p server -p migration -p portico-router -p portico-h1 -p portico-plugins
 
 ## What a chart page's browser loads (goal ≤ 500 KB gzip): the release wasm and its JS
 ## glue (islands: only the interactive parts are compiled to wasm) and the trimmed
