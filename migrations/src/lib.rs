@@ -10,6 +10,7 @@ mod m20261128_000004_publishing;
 mod m20261130_000005_gateway;
 mod m20261130_000006_analytics;
 mod m20261207_000007_data_plane_trust;
+mod m20261208_000008_plugins;
 
 pub use m20261130_000006_analytics::AGGREGATE_TABLES;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_gateway::Migration),
             Box::new(m20261130_000006_analytics::Migration),
             Box::new(m20261207_000007_data_plane_trust::Migration),
+            Box::new(m20261208_000008_plugins::Migration),
         ]
     }
 }

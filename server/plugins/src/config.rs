@@ -399,9 +399,13 @@ pub struct ResponseTransformer {
 pub struct Prometheus {
     pub per_consumer: bool,
     pub status_code_metrics: bool,
+    /// Kong's AI metrics: accepted and kept, nothing to export in Portico.
+    pub ai_metrics: bool,
     pub latency_metrics: bool,
     pub bandwidth_metrics: bool,
     pub upstream_health_metrics: bool,
+    /// Kong's Wasm metrics: accepted and kept, nothing to export in Portico.
+    pub wasm_metrics: bool,
 }
 
 /// A plugin's config, typed.

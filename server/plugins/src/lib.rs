@@ -4,15 +4,32 @@
 //!
 //! - [`PluginName`]: the plugins Portico has, with Kong's priorities;
 //! - [`config`]: one typed config per plugin, with Kong 3.x's field names and defaults;
-//! - [`validate`]: a config as sent by a client, checked field by field with Kong's
-//!   rules, and completed with the defaults;
+//! - [`schema`]: one schema descriptor per plugin (fields, kinds, defaults, Kong's
+//!   descriptions, rules and entity checks), static data that drives the rest:
+//! - [`validate()`]: a config as sent by a client, checked field by field with Kong's
+//!   rules and messages, and completed with the defaults; [`merge_patch`] for `PATCH`,
+//!   [`validate_protocols`];
+//! - [`json_schema()`]: the JSON Schema of a plugin's config;
+//! - [`form_fields`] / [`config_from_form`]: the config as an HTML form and back;
 //! - [`snapshot`]: how plugins and consumers travel in a runtime group's snapshot.
+//!
+//! Features: `regex` (off by default, enabled by the server) checks cors `origins`
+//! with `regex-syntax`'s parser besides the light built-in check; the browser bundle
+//! goes without it.
 
 pub mod config;
+mod form;
+mod json_schema;
+mod rules;
+pub mod schema;
+mod schemas;
 pub mod snapshot;
 mod validate;
 
-pub use validate::{json_schema, validate, FieldError};
+pub use form::{config_from_form, form_fields, form_values, FormField, FormKind};
+pub use json_schema::json_schema;
+pub use schema::schema;
+pub use validate::{defaults, merge_patch, validate, validate_protocols, FieldError};
 
 use serde::{Deserialize, Serialize};
 

@@ -264,14 +264,15 @@ impl Hub {
             });
         }
         services.sort_by(|a, b| a.version_id.cmp(&b.version_id));
+        let (plugins, consumers) = self.plugins_snapshot(group.id).await?;
         Ok(Snapshot {
             runtime_group_id: group.id.to_string(),
             runtime_group: group.name.clone(),
             config_version: version,
             generated_at: Utc::now().to_rfc3339(),
             services,
-            plugins: Vec::new(),
-            consumers: Vec::new(),
+            plugins,
+            consumers,
         })
     }
 
@@ -516,11 +517,13 @@ impl Hub {
         txn.commit().await.map_err(db_err)
     }
 
-    /// Tokens and nodes of a group that is being deleted (in its transaction).
+    /// Tokens, nodes, plugins and consumers of a group that is being deleted (in its
+    /// transaction).
     pub(super) async fn delete_group_gateway<C: ConnectionTrait>(
         db: &C,
         group: Uuid,
     ) -> Result<()> {
+        Self::delete_plugins_of_group(db, group).await?;
         data_plane_token::Entity::delete_many()
             .filter(data_plane_token::Column::RuntimeGroupId.eq(group))
             .exec(db)

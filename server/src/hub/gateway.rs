@@ -117,8 +117,8 @@ impl Hub {
         Ok(())
     }
 
-    /// Deletes the implementations and routes of these versions (with the versions,
-    /// in their transaction) and bumps their groups' config versions.
+    /// Deletes the implementations, routes and plugins of these versions (with the
+    /// versions, in their transaction) and bumps their groups' config versions.
     pub(super) async fn remove_gateway_of<C: ConnectionTrait>(
         db: &C,
         versions: &[Uuid],
@@ -135,6 +135,7 @@ impl Hub {
             .all(db)
             .await
             .map_err(db_err)?;
+        Self::delete_plugins_of_versions(db, versions).await?;
         implementation::Entity::delete_many()
             .filter(implementation::Column::VersionId.is_in(versions.to_vec()))
             .exec(db)
@@ -484,6 +485,7 @@ impl Hub {
         let (_writing, txn) = self.write_txn().await?;
         let (pkg, v) = Self::version_rows(&txn, package, version_id).await?;
         let current = Self::route_row(&txn, &v, route_id).await?;
+        Self::delete_plugins_of_route(&txn, current.id).await?;
         route::Entity::delete_by_id(current.id)
             .exec(&txn)
             .await

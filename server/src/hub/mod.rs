@@ -15,6 +15,8 @@ mod analytics;
 /// The write side of analytics: counting a data plane's batch once, retention.
 mod analytics_ingest;
 pub(crate) mod audit;
+/// Consumers and their key-auth credentials and ACL groups: `impl Consumers for Hub`.
+mod consumers;
 pub(crate) mod dataplanes;
 mod documents;
 mod gateway;
