@@ -1,26 +1,29 @@
-//! A plugin's config form as text: the fields are made from the plugin's JSON Schema
-//! (`portico_plugins::json_schema`: type, default, enum, description; nested objects
-//! for records such as `redis`), and the posted text is turned back into a config
-//! for `portico_plugins::validate`. Field names are the config's dotted paths
-//! (`config.minute`, `config.redis.host`), the names Kong's messages use.
+//! A plugin's config form as the UI renders it: the inputs of
+//! `portico_plugins::form_fields` (one per field, in the schema's order, with Kong's
+//! descriptions and defaults) grouped back into records (`redis` as a fieldset), with
+//! the text each input shows; and the posted text turned into the pairs
+//! `portico_plugins::config_from_form` validates. Input names are the config's dotted
+//! paths (`config.minute`, `config.redis.host`), the names Kong's messages use.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use portico_plugins::{FormKind, PluginName};
 
 /// What kind of control a config field gets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FieldKind {
-    /// A checkbox (`"on"` when checked).
+    /// A checkbox (`value="true"`; absent means `false`).
     Boolean,
     Integer,
     Number,
     Text,
-    /// Text that is not shown again (`redis.password`): empty keeps the stored one.
+    /// Text that is never shown again (`redis.password`): empty keeps the stored one.
     Secret,
-    /// An array: one value per line.
-    Lines,
+    /// An array: one value per line (`options`: the allowed items, when limited).
+    Lines(Vec<String>),
     /// Kong's `one_of`: a select.
     Choice(Vec<String>),
     /// A nested record (`redis`): a fieldset of its own fields.
@@ -30,7 +33,7 @@ pub enum FieldKind {
 /// One field of a plugin's config form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConfigField {
-    /// The form name, the config's dotted path: `config.redis.host`.
+    /// The input's name, the config's dotted path: `config.redis.host`.
     pub name: String,
     /// Kong's field name (`host`).
     pub label: String,
@@ -40,12 +43,13 @@ pub struct ConfigField {
     pub default: String,
     /// Kong's description.
     pub hint: String,
-    /// The text in the field (typed, stored, or the default).
+    /// The text in the input (typed, stored, or the default; `true`/`false` for a
+    /// checkbox).
     pub value: String,
 }
 
 impl ConfigField {
-    /// Every field of the form, records flattened, in order.
+    /// Every input of the form, records flattened, in order.
     pub fn flat(fields: &[ConfigField]) -> Vec<&ConfigField> {
         let mut out = Vec::new();
         for f in fields {
@@ -58,217 +62,147 @@ impl ConfigField {
     }
 }
 
-/// The config fields of a JSON Schema (the `config` property's, when the schema is a
-/// whole plugin's), each showing `values[name]` when given, else `config`'s value,
-/// else the default.
+/// A field is a secret when its name says so (the form never shows its value).
+fn is_secret(name: &str) -> bool {
+    name.contains("password")
+}
+
+/// The form of plugin `name`: each input shows `values[name]` when given (a refused
+/// post), else `config`'s value (an edit), else the default.
 pub fn config_fields(
-    schema: &Value,
+    name: PluginName,
     config: Option<&Value>,
     values: Option<&BTreeMap<String, String>>,
 ) -> Vec<ConfigField> {
-    let root = schema
-        .pointer("/properties/config")
-        .filter(|c| c.get("properties").is_some())
-        .unwrap_or(schema);
-    fields_of(root, "config", config, values)
-}
-
-fn fields_of(
-    schema: &Value,
-    prefix: &str,
-    config: Option<&Value>,
-    values: Option<&BTreeMap<String, String>>,
-) -> Vec<ConfigField> {
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
+    let stored: BTreeMap<String, String> = config
+        .map(|c| portico_plugins::form_values(name, c).into_iter().collect())
         .unwrap_or_default();
-    let mut out = Vec::new();
-    for (key, prop) in props {
-        let name = format!("{prefix}.{key}");
-        let stored = config.and_then(|c| c.get(key)).filter(|v| !v.is_null());
-        let default = prop.get("default").filter(|v| !v.is_null());
-        let kind = match type_of(prop) {
-            "boolean" => FieldKind::Boolean,
-            "integer" => FieldKind::Integer,
-            "number" => FieldKind::Number,
-            "array" => FieldKind::Lines,
-            "object" => FieldKind::Record(fields_of(prop, &name, stored, values)),
-            _ => match enum_of(prop) {
-                Some(options) => FieldKind::Choice(options),
-                None if key.contains("password") => FieldKind::Secret,
-                None => FieldKind::Text,
-            },
+    let mut root: Vec<ConfigField> = Vec::new();
+    for f in portico_plugins::form_fields(name) {
+        let secret = is_secret(&f.name);
+        let kind = match f.kind {
+            FormKind::Checkbox => FieldKind::Boolean,
+            FormKind::Integer => FieldKind::Integer,
+            FormKind::Number => FieldKind::Number,
+            FormKind::Text if secret => FieldKind::Secret,
+            FormKind::Text => FieldKind::Text,
+            FormKind::Select => FieldKind::Choice(f.options.clone()),
+            FormKind::Lines => FieldKind::Lines(f.options.clone()),
         };
-        let default_text = default.map(text_of).unwrap_or_default();
-        let value = match (&kind, values) {
-            (FieldKind::Record(_), _) => String::new(),
-            (FieldKind::Secret, _) => String::new(),
-            (_, Some(values)) => values.get(&name).cloned().unwrap_or_default(),
-            (FieldKind::Boolean, None) => {
-                let on = stored.or(default).and_then(Value::as_bool).unwrap_or(false);
-                if on { "on" } else { "" }.to_string()
+        let value = if secret {
+            String::new()
+        } else if let Some(values) = values {
+            match (values.get(&f.name), &kind) {
+                (Some(v), _) => v.clone(),
+                (None, FieldKind::Boolean) => "false".into(),
+                (None, _) => String::new(),
             }
-            (_, None) => stored.or(default).map(text_of).unwrap_or_default(),
+        } else if config.is_some() {
+            stored.get(&f.name).cloned().unwrap_or_default()
+        } else {
+            f.default.clone()
         };
-        let hint = prop
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        out.push(ConfigField {
-            name,
-            label: key.clone(),
+        let path: Vec<&str> = f.name.split('.').collect();
+        let field = ConfigField {
+            name: f.name.clone(),
+            label: path.last().copied().unwrap_or("").to_string(),
             kind,
-            required: required.contains(&key.as_str()),
-            default: default_text,
-            hint,
+            required: f.required,
+            default: f.default.clone(),
+            hint: f.hint.clone(),
             value,
-        });
-    }
-    out
-}
-
-/// The JSON Schema `type` of a property (the first that is not `null`).
-fn type_of(prop: &Value) -> &str {
-    match prop.get("type") {
-        Some(Value::String(t)) => t,
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or("string"),
-        _ if prop.get("properties").is_some() => "object",
-        _ => "string",
-    }
-}
-
-/// The allowed values of a string property (`enum`, or `oneOf` of `const`s).
-fn enum_of(prop: &Value) -> Option<Vec<String>> {
-    let values = prop.get("enum").and_then(Value::as_array)?;
-    Some(
-        values
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-    )
-}
-
-/// A config value as the form shows it: arrays one per line, whole numbers without
-/// `.0`.
-pub fn text_of(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
-            _ => n.to_string(),
-        },
-        Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join("\n"),
-        Value::Object(_) => v.to_string(),
-    }
-}
-
-/// A short summary of the key settings of a config, for a table cell: the values
-/// that differ from the defaults (`minute: 3, policy: local` for rate-limiting).
-pub fn config_summary(schema: &Value, config: &Value) -> String {
-    let fields = config_fields(schema, Some(config), None);
-    let mut parts = Vec::new();
-    for f in ConfigField::flat(&fields) {
-        if f.value.is_empty() && f.default.is_empty() {
-            continue;
-        }
-        if matches!(f.kind, FieldKind::Secret) {
-            continue;
-        }
-        let shown = match f.kind {
-            FieldKind::Boolean => {
-                let on = f.value == "on";
-                if on.to_string() == f.default {
-                    continue;
-                }
-                on.to_string()
-            }
-            _ if f.value == f.default => continue,
-            _ => f.value.replace('\n', ", "),
         };
-        let label = f.name.trim_start_matches("config.");
-        parts.push(format!("{label}: {shown}"));
+        // `config.redis.host` goes into the record `redis` (made on its first field).
+        insert(&mut root, &path, 1, field);
     }
-    parts.join(" · ")
+    root
 }
 
-/// The config the posted text describes (fields left empty take their defaults), and
-/// every field that could not be read (Kong's words: "expected an integer").
-/// `stored`: the config before, whose secrets an empty secret field keeps.
-pub fn config_from_form(
-    fields: &[ConfigField],
+/// Puts `field` (at `path`) into the record of `path[..=depth]`, or here when it is a
+/// field of this level.
+fn insert(level: &mut Vec<ConfigField>, path: &[&str], depth: usize, field: ConfigField) {
+    if depth + 1 >= path.len() {
+        level.push(field);
+        return;
+    }
+    let record = path[..=depth].join(".");
+    let i = match level.iter().position(|r| r.name == record) {
+        Some(i) => i,
+        None => {
+            level.push(ConfigField {
+                name: record,
+                label: path[depth].to_string(),
+                kind: FieldKind::Record(Vec::new()),
+                required: false,
+                default: String::new(),
+                hint: String::new(),
+                value: String::new(),
+            });
+            level.len() - 1
+        }
+    };
+    match &mut level[i].kind {
+        FieldKind::Record(sub) => insert(sub, path, depth + 1, field),
+        _ => level.push(field),
+    }
+}
+
+/// The pairs to validate for what was posted: an absent checkbox is `false`, an empty
+/// secret keeps the `stored` config's.
+pub fn form_pairs_for(
+    name: PluginName,
     posted: &BTreeMap<String, String>,
     stored: Option<&Value>,
-) -> (Value, Vec<(String, String)>) {
-    let mut errors = Vec::new();
-    let config = record_from_form(fields, posted, stored, &mut errors);
-    (Value::Object(config), errors)
+) -> Vec<(String, String)> {
+    let stored: BTreeMap<String, String> = stored
+        .map(|c| portico_plugins::form_values(name, c).into_iter().collect())
+        .unwrap_or_default();
+    portico_plugins::form_fields(name)
+        .into_iter()
+        .map(|f| {
+            let posted = posted.get(&f.name).map(|v| v.trim().to_string());
+            let text = match (posted, f.kind) {
+                (Some(v), _) if !v.is_empty() => v,
+                (_, FormKind::Checkbox) => "false".into(),
+                (_, _) if is_secret(&f.name) => stored.get(&f.name).cloned().unwrap_or_default(),
+                _ => String::new(),
+            };
+            (f.name, text)
+        })
+        .collect()
 }
 
-fn record_from_form(
-    fields: &[ConfigField],
-    posted: &BTreeMap<String, String>,
-    stored: Option<&Value>,
-    errors: &mut Vec<(String, String)>,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    for f in fields {
-        let text = posted.get(&f.name).map(|s| s.trim()).unwrap_or("");
-        let value = match &f.kind {
-            FieldKind::Boolean => Some(Value::Bool(matches!(text, "on" | "true" | "1" | "yes"))),
-            FieldKind::Record(sub) => {
-                let inner = stored.and_then(|s| s.get(&f.label));
-                let rec = record_from_form(sub, posted, inner, errors);
-                (!rec.is_empty()).then_some(Value::Object(rec))
-            }
-            _ if text.is_empty() => match &f.kind {
-                FieldKind::Secret => stored.and_then(|s| s.get(&f.label)).cloned(),
-                _ => None,
-            },
-            FieldKind::Integer => match text.parse::<i64>() {
-                Ok(n) => Some(Value::from(n)),
-                Err(_) => {
-                    errors.push((f.name.clone(), "expected an integer".into()));
-                    None
-                }
-            },
-            FieldKind::Number => match text.parse::<f64>().ok().filter(|n| n.is_finite()) {
-                Some(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(Value::from(n as i64)),
-                Some(n) => Some(Value::from(n)),
-                None => {
-                    errors.push((f.name.clone(), "expected a number".into()));
-                    None
-                }
-            },
-            FieldKind::Lines => Some(Value::Array(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(|l| Value::String(l.to_string()))
-                    .collect(),
-            ))
-            .filter(|a| a.as_array().is_some_and(|a| !a.is_empty())),
-            FieldKind::Text | FieldKind::Secret | FieldKind::Choice(_) => {
-                Some(Value::String(text.to_string()))
-            }
-        };
-        if let Some(v) = value {
-            out.insert(f.label.clone(), v);
-        }
+/// The input a broken rule is about: `config.allow[2]` → `config.allow`.
+pub fn input_of(field: &str) -> String {
+    let f = field.split('[').next().unwrap_or(field);
+    if f == "config" || f.starts_with("config.") {
+        f.to_string()
+    } else {
+        format!("config.{f}")
     }
-    out
+}
+
+/// A short summary of a config for a table cell: the settings that differ from the
+/// defaults (`minute: 3`), secrets left out.
+pub fn config_summary(name: PluginName, config: &Value) -> String {
+    let values: BTreeMap<String, String> = portico_plugins::form_values(name, config)
+        .into_iter()
+        .collect();
+    portico_plugins::form_fields(name)
+        .into_iter()
+        .filter(|f| !is_secret(&f.name))
+        .filter_map(|f| {
+            let v = values.get(&f.name)?;
+            (!v.is_empty() && *v != f.default).then(|| {
+                format!(
+                    "{}: {}",
+                    f.name.trim_start_matches("config."),
+                    v.replace('\n', ", ")
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 #[cfg(test)]
@@ -276,82 +210,75 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "minute": {"type": ["number", "null"], "description": "per minute"},
-                "policy": {"type": "string", "enum": ["local", "redis"], "default": "local"},
-                "fault_tolerant": {"type": "boolean", "default": true},
-                "key_names": {"type": "array", "items": {"type": "string"}, "default": ["apikey"]},
-                "redis": {"type": "object", "properties": {
-                    "host": {"type": ["string", "null"]},
-                    "port": {"type": "integer", "default": 6379},
-                    "password": {"type": ["string", "null"]}
-                }}
-            },
-            "required": ["policy"]
-        })
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
+    /// Rate-limiting's form: records as fieldsets, defaults shown, the password never;
+    /// what is posted reads back into Kong's config, an empty password keeping the
+    /// stored one.
     #[test]
     fn the_form_shows_defaults_and_reads_back() {
-        let fields = config_fields(&schema(), None, None);
+        let fields = config_fields(PluginName::RateLimiting, None, None);
+        let redis = fields
+            .iter()
+            .find(|f| f.name == "config.redis")
+            .expect("a redis record");
+        assert!(matches!(redis.kind, FieldKind::Record(ref sub) if sub.iter().any(|f| f.name == "config.redis.host")));
         let flat = ConfigField::flat(&fields);
         let by = |n: &str| flat.iter().find(|f| f.name == n).copied().unwrap();
-        assert_eq!(by("config.policy").kind, FieldKind::Choice(vec!["local".into(), "redis".into()]));
-        assert!(by("config.policy").required);
-        assert_eq!(by("config.fault_tolerant").value, "on");
-        assert_eq!(by("config.key_names").value, "apikey");
+        assert!(matches!(by("config.policy").kind, FieldKind::Choice(ref o) if o.contains(&"redis".to_string())));
+        assert_eq!(by("config.policy").value, "local");
+        assert_eq!(by("config.fault_tolerant").kind, FieldKind::Boolean);
+        assert_eq!(by("config.fault_tolerant").value, "true");
         assert_eq!(by("config.redis.port").value, "6379");
         assert_eq!(by("config.redis.password").kind, FieldKind::Secret);
-        assert_eq!(by("config.minute").hint, "per minute");
+        assert!(!by("config.minute").hint.is_empty());
 
-        let posted: BTreeMap<String, String> = [
+        let posted = map(&[
             ("config.minute", "3"),
             ("config.policy", "redis"),
-            ("config.key_names", "apikey\n x-key \n\n"),
             ("config.redis.host", "127.0.0.1"),
-            ("config.redis.port", "6380"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        ]);
         let stored = json!({"redis": {"password": "s3cret"}});
-        let (config, errors) = config_from_form(&fields, &posted, Some(&stored));
-        assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(
-            config,
-            json!({
-                "minute": 3, "policy": "redis", "fault_tolerant": false,
-                "key_names": ["apikey", "x-key"],
-                "redis": {"host": "127.0.0.1", "port": 6380, "password": "s3cret"}
-            })
-        );
-        // Shown again from the stored config: the secret never.
-        let again = config_fields(&schema(), Some(&config), None);
-        let flat = ConfigField::flat(&again);
-        assert!(flat.iter().all(|f| !f.value.contains("s3cret")));
-        assert_eq!(
-            config_summary(&schema(), &config),
-            "fault_tolerant: false · key_names: apikey, x-key · minute: 3 · policy: redis · redis.host: 127.0.0.1 · redis.port: 6380"
-        );
+        let pairs = form_pairs_for(PluginName::RateLimiting, &posted, Some(&stored));
+        let config = portico_plugins::config_from_form(PluginName::RateLimiting, &pairs)
+            .expect("a valid config");
+        assert_eq!(config["minute"], json!(3));
+        assert_eq!(config["redis"]["host"], json!("127.0.0.1"));
+        assert_eq!(config["redis"]["password"], json!("s3cret"));
+        // The absent checkbox is `false`.
+        assert_eq!(config["fault_tolerant"], json!(false));
+
+        let again = config_fields(PluginName::RateLimiting, Some(&config), None);
+        assert!(ConfigField::flat(&again)
+            .iter()
+            .all(|f| !f.value.contains("s3cret")));
+        let summary = config_summary(PluginName::RateLimiting, &config);
+        assert!(summary.contains("minute: 3"), "{summary}");
+        assert!(!summary.contains("s3cret"), "{summary}");
     }
 
+    /// A refused post shows what was typed, and Kong's message lands on its input.
     #[test]
-    fn unreadable_numbers_are_named() {
-        let fields = config_fields(&schema(), None, None);
-        let posted: BTreeMap<String, String> = [("config.minute", "three"), ("config.redis.port", "1.5")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let (_, errors) = config_from_form(&fields, &posted, None);
+    fn broken_rules_land_on_their_inputs() {
+        let posted = map(&[("config.minute", "0"), ("config.hour", "abc")]);
+        let fields = config_fields(PluginName::RateLimiting, None, Some(&posted));
+        let flat = ConfigField::flat(&fields);
         assert_eq!(
-            errors,
-            [
-                ("config.minute".to_string(), "expected a number".to_string()),
-                ("config.redis.port".to_string(), "expected an integer".to_string())
-            ]
+            flat.iter().find(|f| f.name == "config.hour").unwrap().value,
+            "abc"
         );
+        let pairs = form_pairs_for(PluginName::RateLimiting, &posted, None);
+        let errors = portico_plugins::config_from_form(PluginName::RateLimiting, &pairs)
+            .expect_err("refused");
+        let inputs: Vec<String> = errors.iter().map(|e| input_of(&e.field)).collect();
+        assert!(inputs.contains(&"config.minute".to_string()), "{errors:?}");
+        assert!(inputs.contains(&"config.hour".to_string()), "{errors:?}");
+        assert_eq!(input_of("config.allow[2]"), "config.allow");
+        assert_eq!(input_of("minute"), "config.minute");
     }
 }

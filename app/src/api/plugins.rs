@@ -14,7 +14,7 @@ use crate::model::*;
 
 use super::plugin_forms::ConfigField;
 #[cfg(feature = "ssr")]
-use super::plugin_forms::{config_fields, config_from_form, config_summary};
+use super::plugin_forms::{config_fields, config_summary, form_pairs_for, input_of};
 
 /// Where a Plugins card is, as its forms post it. The most specific given wins:
 /// consumer (with `group`), route, version (with `package`), group.
@@ -171,7 +171,7 @@ fn plugin_name(name: &str) -> Result<PluginName, AppError> {
 #[cfg(feature = "ssr")]
 fn row(p: &Plugin) -> PluginRow {
     let summary = PluginName::parse(&p.name)
-        .map(|n| config_summary(&portico_plugins::json_schema(n), &p.config))
+        .map(|n| config_summary(n, &p.config))
         .unwrap_or_default();
     PluginRow {
         id: p.id.to_string(),
@@ -194,35 +194,26 @@ fn scope_label(s: ScopeKind) -> &'static str {
     }
 }
 
-/// Kong's field path (`config.minute`) for a rule broken in a config.
-#[cfg(feature = "ssr")]
-fn config_path(field: &str) -> String {
-    if field == "config" || field.starts_with("config.") {
-        field.to_string()
-    } else {
-        format!("config.{field}")
-    }
-}
-
-/// Every rule the posted config breaks: what could not be read, then Kong's rules.
+/// The config the posted form describes, validated with Kong's rules: the complete
+/// config, or every broken rule on the input it is about.
 #[cfg(feature = "ssr")]
 fn check(
     name: PluginName,
     posted: &BTreeMap<String, String>,
     stored: Option<&serde_json::Value>,
-) -> (serde_json::Value, Vec<(String, String)>) {
-    let fields = config_fields(&portico_plugins::json_schema(name), None, None);
-    let (config, mut errors) = config_from_form(&fields, posted, stored);
-    if let Err(broken) = portico_plugins::validate(name, &config) {
-        for e in broken {
-            let field = config_path(&e.field);
-            // A field that could not be read was left out: keep its own error.
-            if !errors.iter().any(|(f, _)| *f == field) {
-                errors.push((field, e.message));
+) -> Result<serde_json::Value, Vec<(String, String)>> {
+    let pairs = form_pairs_for(name, posted, stored);
+    portico_plugins::config_from_form(name, &pairs).map_err(|errors| {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for e in errors {
+            let input = input_of(&e.field);
+            // One message per input: the first.
+            if !out.iter().any(|(f, _)| *f == input) {
+                out.push((input, e.message));
             }
         }
-    }
-    (config, errors)
+        out
+    })
 }
 
 /// The Plugins card of a scope. `add`: the plugin whose add form is open; `edit`: the
@@ -301,17 +292,13 @@ pub async fn load_plugins(
             .iter()
             .find(|p| p.id.to_string() == plugin_id)
             .map(|p| &p.config);
-        let (_, errors) = check(name, &posted, stored);
+        let errors = check(name, &posted, stored).err().unwrap_or_default();
         Some(PluginFormSpec {
             name: name.as_str().to_string(),
             plugin_id,
             enabled: super::gateway_forms::checked(&posted.get("enabled").cloned()),
             tags: posted.get("tags").cloned().unwrap_or_default(),
-            fields: config_fields(
-                &portico_plugins::json_schema(name),
-                None,
-                Some(&posted),
-            ),
+            fields: config_fields(name, None, Some(&posted)),
             errors,
         })
     } else if let Some(p) = edit
@@ -324,7 +311,7 @@ pub async fn load_plugins(
             plugin_id: p.id.to_string(),
             enabled: p.enabled,
             tags: p.tags.join(", "),
-            fields: config_fields(&portico_plugins::json_schema(name), Some(&p.config), None),
+            fields: config_fields(name, Some(&p.config), None),
             errors: Vec::new(),
         })
     } else if let Some(name) = add.as_deref().filter(|n| !n.is_empty()) {
@@ -334,7 +321,7 @@ pub async fn load_plugins(
             plugin_id: String::new(),
             enabled: true,
             tags: String::new(),
-            fields: config_fields(&portico_plugins::json_schema(name), None, None),
+            fields: config_fields(name, None, None),
             errors: Vec::new(),
         })
     } else {
@@ -381,10 +368,10 @@ pub async fn save_plugin(#[server(flatten)] form: PluginPost) -> Result<Plugin, 
         Some(id) => Some(gateways.get_plugin(&actor, id).await?),
         None => None,
     };
-    let (config, errors) = check(name, &form.fields, stored.as_ref().map(|p| &p.config));
-    if let Some((field, message)) = errors.into_iter().next() {
-        return Err(AppError::validation(field, message));
-    }
+    let config = check(name, &form.fields, stored.as_ref().map(|p| &p.config)).map_err(|errors| {
+        let (field, message) = errors.into_iter().next().unwrap_or_default();
+        AppError::validation(field, message)
+    })?;
     let tags = super::gateway_forms::split_words(form.tags.as_deref().unwrap_or(""));
     let input = PluginInput {
         name: name.as_str().to_string(),
@@ -416,9 +403,7 @@ pub async fn check_plugin_form(
     crate::ports::actor()?;
     let name = plugin_name(&name)?;
     let posted: BTreeMap<String, String> = fields.into_iter().collect();
-    // Secrets left empty keep the stored ones: never a broken rule here.
-    let (_, errors) = check(name, &posted, None);
-    Ok(errors)
+    Ok(check(name, &posted, None).err().unwrap_or_default())
 }
 
 /// Turns a plugin on or off.

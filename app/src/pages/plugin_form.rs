@@ -215,13 +215,13 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
         }
         .into_any(),
         FieldKind::Boolean => {
-            let checked = f.value == "on";
+            let checked = f.value == "true";
             let n = name.clone();
             view! {
                 <div class="field pl-bool">
                     <label class="check">
-                        <input id=id type="checkbox" name=name checked=checked aria-describedby=described
-                            on:change=move |ev| state.edit(&n, if event_target_checked(&ev) { "on".into() } else { String::new() })/>
+                        <input id=id type="checkbox" name=name value="true" checked=checked aria-describedby=described
+                            on:change=move |ev| state.edit(&n, event_target_checked(&ev).to_string())/>
                         " "{label}
                     </label>
                     {hint}
@@ -248,8 +248,9 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
             }
             .into_any()
         }
-        FieldKind::Lines => {
+        FieldKind::Lines(options) => {
             let n = name.clone();
+            let allowed = (!options.is_empty()).then(|| view! { <span class="pl-default">" One or more of: "<code>{options.join(", ")}</code>"."</span> });
             let text = f.value.clone();
             view! {
                 <div class="field">
@@ -257,6 +258,7 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
                     <textarea id=id name=name rows="3" aria-describedby=described aria-invalid=invalid autofocus=refused
                         on:input=move |ev| state.edit(&n, event_target_value(&ev)) prop:value=text>{f.value.clone()}</textarea>
                     {hint}
+                    {allowed}
                     {message}
                 </div>
             }
