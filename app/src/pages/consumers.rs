@@ -130,7 +130,7 @@ fn ConsumerList(panel: ConsumersPanel, create: ServerAction<CreateConsumer>) -> 
         } else {
             view! {
                 <div class="card table-wrap">
-                    <table data-testid="consumers">
+                    <table class="stack" data-testid="consumers">
                         <thead><tr>
                             <th scope="col">"Username"</th>
                             <th scope="col">"Custom ID"</th>
@@ -143,10 +143,10 @@ fn ConsumerList(panel: ConsumersPanel, create: ServerAction<CreateConsumer>) -> 
                                 let name = display_name(&c);
                                 view! {
                                     <tr>
-                                        <td><a href=href>{name}</a></td>
-                                        <td>{c.custom_id.clone().map(|i| view! { <code>{i}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
-                                        <td class="muted">{c.tags.join(", ")}</td>
-                                        <td class="gw-nowrap">{when(&c.created_at)}</td>
+                                        <td class="gw-nowrap"><a href=href>{name}</a></td>
+                                        <td data-label="Custom ID">{c.custom_id.clone().map(|i| view! { <code>{i}</code> }.into_any()).unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
+                                        <td class="muted" data-label="Tags">{c.tags.join(", ")}</td>
+                                        <td class="gw-nowrap" data-label="Created">{when(&c.created_at)}</td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -222,7 +222,7 @@ fn ConsumerDetail(panel: ConsumerPanel) -> impl IntoView {
             ]
             title=name.clone()
         >
-            {editor.then(|| view! { <a class="button danger-outline" href="#delete">"Delete"</a> })}
+            {editor.then(|| view! { <a class="button danger-outline" href="#delete-form">"Delete"</a> })}
         </PageHeader>
         <section class="card overview" aria-label="Overview">
             <dl class="facts">
@@ -253,6 +253,7 @@ fn ConsumerDetail(panel: ConsumerPanel) -> impl IntoView {
             <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
                 <details open=move || delete_error.get().is_some()>
                     <summary><h2 id="delete-title">"Delete consumer"</h2></summary>
+                    <div id="delete-form"></div>
                     <p>"Deleting "<strong>{name.clone()}</strong>" also deletes its API keys, ACL groups and plugins. Requests with its keys are refused within the data planes' sync time. This cannot be undone."</p>
                     <ActionForm action=delete>
                         <input type="hidden" name="group" value=gid3/>
@@ -298,12 +299,12 @@ fn KeysCard(
                     <input type="hidden" name="group" value=gid.clone()/>
                     <input type="hidden" name="consumer" value=cid.clone()/>
                     <TextField label="Own key (optional)" name="secret_key" error=create_error id_prefix="key-"
-                        input_type="password" autocomplete="new-password"
-                        hint="Empty: Portico generates a 32-character key."/>
-                    <TextField label="Time to live (s, optional)" name="ttl" error=create_error id_prefix="key-"
-                        placeholder="forever" hint="Seconds until the key stops working."/>
+                        input_type="password" autocomplete="new-password" placeholder="generated"/>
+                    <TextField label="Time to live in seconds (optional)" name="ttl" error=create_error id_prefix="key-"
+                        placeholder="forever"/>
                     <button type="submit" class="button primary">"Generate key"</button>
                 </ActionForm>
+                <p class="hint pl-key-hint">"Leave the key empty and Portico generates a 32-character one. A key with a time to live stops working after that many seconds."</p>
                 <FormAlert error=create_error fields=&["secret_key", "ttl"]/>
             })}
             <FormAlert error=remove_error fields=&[]/>
@@ -312,7 +313,7 @@ fn KeysCard(
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table data-testid="api-keys">
+                        <table class="stack" data-testid="api-keys">
                             <thead><tr>
                                 <th scope="col">"Key"</th>
                                 <th scope="col">"Created"</th>
@@ -326,8 +327,8 @@ fn KeysCard(
                                     view! {
                                         <tr>
                                             <td><code>{label.clone()}</code></td>
-                                            <td class="gw-nowrap">{when(&k.created_at)}</td>
-                                            <td class="gw-nowrap">{match k.expires_at {
+                                            <td class="gw-nowrap" data-label="Created">{when(&k.created_at)}</td>
+                                            <td class="gw-nowrap" data-label="Expires">{match k.expires_at {
                                                 Some(e) => view! { <span>{when(&e)}</span> }.into_any(),
                                                 None => view! { <span class="muted">"never"</span> }.into_any(),
                                             }}</td>

@@ -86,6 +86,20 @@ impl FormState {
     }
 }
 
+/// Kong's description, its `code` spans as code.
+fn with_code(text: &str) -> impl IntoView {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                view! { <code>{part.to_string()}</code> }.into_any()
+            } else {
+                part.to_string().into_any()
+            }
+        })
+        .collect_view()
+}
+
 /// `key_names` → `Key names`.
 fn human(label: &str) -> String {
     let s = label.replace('_', " ");
@@ -201,7 +215,7 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
     let default_hint = (!f.default.is_empty() && !matches!(f.kind, FieldKind::Boolean | FieldKind::Record(_)))
         .then(|| view! { " "<span class="pl-default">"Default: "<code>{f.default.replace('\n', ", ")}</code>"."</span> });
     let hint = view! {
-        <p class="hint" id=hint_id.clone()>{f.hint.clone()}{default_hint}</p>
+        <p class="hint" id=hint_id.clone()>{with_code(&f.hint)}{default_hint}</p>
     };
     let message = view! { <p class="field-error" id=err_id.clone() role="status">{error}</p> };
     let req = f.required.then_some(view! { <span class="req" aria-hidden="true">" *"</span> });
@@ -209,7 +223,7 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
         FieldKind::Record(sub) => view! {
             <fieldset class="pl-record">
                 <legend>{label}</legend>
-                <p class="hint">{f.hint.clone()}</p>
+                {(!f.hint.is_empty()).then(|| view! { <p class="hint">{with_code(&f.hint)}</p> })}
                 {sub.into_iter().map(|f| field_view(f, state, prefix.clone())).collect_view()}
             </fieldset>
         }

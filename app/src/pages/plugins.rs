@@ -118,7 +118,8 @@ pub fn PluginsCard(
                             <FormAlert error=toggle_error fields=&[]/>
                             <FormAlert error=remove_error fields=&[]/>
                             {if rows.is_empty() {
-                                view! { <p class="empty gw-empty">"No plugins here yet."</p> }.into_any()
+                                let what = if editor { "No plugins here yet: choose one below (key-auth, rate-limiting, cors …) to add it." } else { "No plugins here yet." };
+                                view! { <p class="empty gw-empty">{what}</p> }.into_any()
                             } else {
                                 view! { <PluginTable rows scope=scope.clone() anchor editor link=link.clone() toggle remove/> }.into_any()
                             }}
@@ -203,7 +204,7 @@ fn PluginTable(
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="pl-table" data-testid=format!("{anchor}-table")>
+            <table class="pl-table stack" data-testid=format!("{anchor}-table")>
                 <thead>
                     <tr>
                         <th scope="col">"Plugin"</th>
@@ -221,8 +222,8 @@ fn PluginTable(
                         view! {
                             <tr data-plugin=data_name>
                                 <th scope="row" class="gw-nowrap"><code>{name}</code></th>
-                                <td><EnabledBadge enabled/></td>
-                                <td class="pl-summary">
+                                <td data-label="Status"><EnabledBadge enabled/></td>
+                                <td class="pl-summary" data-label="Settings">
                                     <Summary text=summary/>
                                     {(!tags.is_empty()).then(|| view! { <span class="muted small">" tags: "{tags.join(", ")}</span> })}
                                 </td>
@@ -250,7 +251,7 @@ fn EnabledBadge(enabled: bool) -> impl IntoView {
 #[component]
 fn Summary(text: String) -> impl IntoView {
     if text.is_empty() {
-        view! { <span class="muted">"defaults"</span> }.into_any()
+        view! { <span class="muted small">"defaults"</span> }.into_any()
     } else {
         view! { <code class="pl-config">{text}</code> }.into_any()
     }
@@ -310,7 +311,7 @@ fn AppliedTable(rows: Vec<AppliedRow>) -> impl IntoView {
         <h3 class="gw-subtitle">"Also applied here"</h3>
         <p class="muted small">"Configured on a wider scope or for one consumer. A plugin configured on a narrower scope overrides the same plugin from a wider one (route + consumer > version + consumer > consumer > route > version > runtime group)."</p>
         <div class="table-wrap">
-            <table class="pl-table" data-testid="applied-plugins">
+            <table class="pl-table stack" data-testid="applied-plugins">
                 <thead>
                     <tr>
                         <th scope="col">"Plugin"</th>
@@ -323,15 +324,15 @@ fn AppliedTable(rows: Vec<AppliedRow>) -> impl IntoView {
                     {rows.into_iter().map(|a| view! {
                         <tr data-plugin=a.row.name.clone() class:pl-overridden=a.overridden>
                             <th scope="row" class="gw-nowrap"><code>{a.row.name.clone()}</code></th>
-                            <td>
+                            <td data-label="Status">
                                 <EnabledBadge enabled=a.row.enabled/>
                                 {a.overridden.then(|| view! { " "<span class="badge gw-warn">"overridden"</span> })}
                             </td>
-                            <td class="gw-nowrap">{match a.href.clone() {
+                            <td class="gw-nowrap" data-label="From">{match a.href.clone() {
                                 Some(h) => view! { <a href=h>{format!("from {}", a.from)}</a> }.into_any(),
                                 None => view! { <span>{format!("from {}", a.from)}</span> }.into_any(),
                             }}</td>
-                            <td class="pl-summary"><Summary text=a.row.summary.clone()/></td>
+                            <td class="pl-summary" data-label="Settings"><Summary text=a.row.summary.clone()/></td>
                         </tr>
                     }).collect_view()}
                 </tbody>
