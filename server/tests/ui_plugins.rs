@@ -145,6 +145,39 @@ async fn a_plugin_is_added_from_its_form_and_a_refused_one_keeps_what_was_typed(
     assert!(html.contains(r#"data-plugin="rate-limiting""#), "{html}");
     assert!(html.contains("minute: 3"), "{html}");
     assert!(html.contains("Delete rate-limiting"), "{html}");
+
+    // A consumer's own plugin is on its page, not in the group's list.
+    let consumers = format!("{page}/consumers");
+    let consumer_page = location(
+        &u.post(
+            "/rpc/consumers/create",
+            &consumers,
+            &[("group", &g), ("username", "partner"), ("tags", "")],
+        )
+        .await,
+    );
+    let cid = consumer_page.rsplit('/').next().unwrap().to_string();
+    let to = location(
+        &u.post(
+            "/rpc/plugins/save",
+            &consumer_page,
+            &[
+                ("group", g.as_str()),
+                ("consumer", cid.as_str()),
+                ("plugins_at", "plugins"),
+                ("name", "rate-limiting"),
+                ("enabled", "on"),
+                ("config.hour", "1000"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(to, format!("{consumer_page}#plugins"));
+    let (_, html) = u.page(&consumer_page, "").await;
+    assert!(html.contains("hour: 1000"), "{html}");
+    let (_, html) = u.page(&page, "").await;
+    assert!(!html.contains("hour: 1000"), "{html}");
+    assert!(html.contains("minute: 3"), "{html}");
 }
 
 #[tokio::test]
@@ -187,7 +220,8 @@ async fn a_generated_key_is_shown_once_and_never_in_a_url() {
     let (headers, html) = u
         .page(&consumer_page, &format!("portico_new_key={flash}"))
         .await;
-    let start = html.find(r#"data-testid="new-api-key">"#).expect("shown") + 26;
+    let at = html.find(r#"id="new-api-key""#).expect("shown");
+    let start = at + html[at..].find('>').unwrap() + 1;
     let key: String = html[start..].chars().take_while(|c| *c != '<').collect();
     assert_eq!(key.len(), 32, "{key}");
     assert!(!to.contains(&key) && !body.contains(&key), "not in the answer to the post");

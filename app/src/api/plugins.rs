@@ -229,7 +229,21 @@ pub async fn load_plugins(
     let actor = crate::ports::actor()?;
     let domain_scope = scope.scope()?;
     let gateways = crate::ports::gateways()?;
-    let plugins = gateways.list_plugins(&actor, domain_scope.clone()).await?;
+    // Only this exact scope: the store's list of a group also holds its consumers'
+    // plugins, and a version's or route's its consumer-narrowed ones (those are listed
+    // under "Also applied here").
+    let plugins: Vec<Plugin> = gateways
+        .list_plugins(&actor, domain_scope.clone())
+        .await?
+        .into_iter()
+        .filter(|p| match &domain_scope {
+            PluginScope::RuntimeGroup { .. } => {
+                p.service.is_none() && p.route.is_none() && p.consumer.is_none()
+            }
+            PluginScope::Consumer { .. } => p.service.is_none() && p.route.is_none(),
+            _ => p.consumer.is_none(),
+        })
+        .collect();
     let applied = match &domain_scope {
         PluginScope::Version {
             package,
@@ -304,6 +318,11 @@ pub async fn load_plugins(
     } else if let Some(p) = edit
         .as_deref()
         .and_then(|id| plugins.iter().find(|p| p.id.to_string() == id))
+        // A plugin configured here already opens as an edit (one per scope).
+        .or_else(|| {
+            add.as_deref()
+                .and_then(|n| plugins.iter().find(|p| p.name == n))
+        })
     {
         let name = plugin_name(&p.name)?;
         Some(PluginFormSpec {

@@ -102,6 +102,7 @@ fn ConsumerList(panel: ConsumersPanel, create: ServerAction<CreateConsumer>) -> 
     let editor = can(Permission::EditCatalog);
     let gid = group.id.to_string();
     let base = format!("/runtime-groups/{gid}");
+    let none_yet = consumers.is_empty();
     view! {
         <Title text=format!("Consumers · {}", group.name)/>
         <PageHeader
@@ -115,7 +116,7 @@ fn ConsumerList(panel: ConsumersPanel, create: ServerAction<CreateConsumer>) -> 
         <p class="lead">{format!("Consumers of the runtime group {}: each can hold API keys for key-auth and ACL groups for acl.", group.name)}</p>
         {editor.then(|| view! {
             <section class="card form-card" aria-labelledby="new-consumer-title">
-                <details open=move || error.get().is_some()>
+                <details open=move || none_yet || error.get().is_some()>
                     <summary><h2 id="new-consumer-title">"New consumer"</h2></summary>
                     <ActionForm action=create>
                         <input type="hidden" name="group" value=gid.clone()/>
@@ -126,7 +127,7 @@ fn ConsumerList(panel: ConsumersPanel, create: ServerAction<CreateConsumer>) -> 
             </section>
         })}
         {if consumers.is_empty() {
-            view! { <div class="empty"><p>"No consumers yet. Create one to give a client an API key."</p></div> }.into_any()
+            view! { <div class="empty"><p>"No consumers yet. Create one above to give a client an API key."</p></div> }.into_any()
         } else {
             view! {
                 <div class="card table-wrap">
