@@ -119,7 +119,12 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(Consumers::Table)
-                .col(ColumnDef::new(Consumers::Id).uuid().not_null().primary_key())
+                .col(
+                    ColumnDef::new(Consumers::Id)
+                        .uuid()
+                        .not_null()
+                        .primary_key(),
+                )
                 .col(ColumnDef::new(Consumers::RuntimeGroupId).uuid().not_null())
                 .col(ColumnDef::new(Consumers::Username).string_len(255).null())
                 .col(ColumnDef::new(Consumers::CustomId).string_len(255).null())

@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::schema::{schema, Check, Default, Field, Kind, Rule, Schema};
+use crate::schema::{schema, Check, Field, FieldDefault, Kind, Rule, Schema};
 use crate::schemas::REDIS_SHORTHANDS;
 use crate::validate::default_value;
 use crate::PluginName;
@@ -113,7 +113,7 @@ fn property(f: &Field) -> Value {
     if !f.hint.is_empty() {
         obj.insert("description".into(), json!(f.hint));
     }
-    if f.default != Default::None || matches!(f.kind, Kind::Record(_)) {
+    if f.default != FieldDefault::None || matches!(f.kind, Kind::Record(_)) {
         obj.insert("default".into(), default_value(f));
     }
     p
@@ -190,7 +190,7 @@ fn check(s: &Schema, c: &Check) -> Option<Value> {
         } => {
             // A field with a default is never missing (absent or `null` is the default).
             if s.field(then_required)
-                .is_some_and(|f| f.default != Default::None)
+                .is_some_and(|f| f.default != FieldDefault::None)
             {
                 return None;
             }

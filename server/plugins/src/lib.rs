@@ -4,7 +4,7 @@
 //!
 //! - [`PluginName`]: the plugins Portico has, with Kong's priorities;
 //! - [`config`]: one typed config per plugin, with Kong 3.x's field names and defaults;
-//! - [`schema`]: one schema descriptor per plugin (fields, kinds, defaults, Kong's
+//! - [`mod@schema`]: one schema descriptor per plugin (fields, kinds, defaults, Kong's
 //!   descriptions, rules and entity checks), static data that drives the rest:
 //! - [`validate()`]: a config as sent by a client, checked field by field with Kong's
 //!   rules and messages, and completed with the defaults; [`merge_patch`] for `PATCH`,

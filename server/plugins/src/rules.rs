@@ -348,3 +348,106 @@ fn light_regex_ok(s: &str) -> bool {
     }
     depth == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_or_cidr() {
+        for ok in [
+            "10.0.0.1",
+            "10.0.0.0/8",
+            "0.0.0.0/0",
+            "::1",
+            "2001:db8::/32",
+            "::/128",
+        ] {
+            assert!(is_ip_or_cidr(ok), "{ok}");
+        }
+        for bad in [
+            "10.0.0",
+            "10.0.0.1/",
+            "10.0.0.1/+8",
+            "10.0.0.1/33",
+            "::1/129",
+            "host",
+            "1.2.3.4/8/8",
+        ] {
+            assert!(!is_ip_or_cidr(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_and_snis() {
+        assert_eq!(host("redis.local", false), None);
+        assert_eq!(host("10.0.0.1", false), None);
+        assert_eq!(host("::1", false), None);
+        assert_eq!(
+            host("redis:6379", false).as_deref(),
+            Some("must not have a port")
+        );
+        assert_eq!(
+            host("[::1]:6379", false).as_deref(),
+            Some("must not have a port")
+        );
+        assert_eq!(
+            host("bad host", false).as_deref(),
+            Some("invalid value: bad host")
+        );
+        assert_eq!(host("10.0.0.1", true).as_deref(), Some("must not be an IP"));
+        assert_eq!(host("example.com", true), None);
+    }
+
+    #[test]
+    fn regexes() {
+        for ok in [
+            r".*\.example(?:-foo)?\.com",
+            "^https://[a-z]+\\.example\\.com$",
+            "a{2,3}",
+            "[]a]",
+            "a*?",
+            "(a|b)+",
+        ] {
+            assert!(is_regex(ok), "{ok}");
+        }
+        for bad in [
+            "invalid_**regex",
+            "(a",
+            "a)",
+            "[a",
+            "*a",
+            "a{2}{3}*",
+            "\\",
+            "(|*)",
+        ] {
+            assert!(!is_regex(bad), "{bad}");
+        }
+    }
+
+    /// A PCRE literal brace, without the `regex` feature (the `regex` crate refuses it).
+    #[cfg(not(feature = "regex"))]
+    #[test]
+    fn pcre_literal_brace() {
+        assert!(is_regex("a{x}"));
+    }
+
+    /// With the `regex` feature, what the `regex` crate cannot compile is refused too
+    /// (a lookahead compiles in PCRE, not in the data plane's matcher).
+    #[cfg(feature = "regex")]
+    #[test]
+    fn regexes_the_data_plane_cannot_run() {
+        assert!(!is_regex("a(?=b)"));
+        assert!(!is_regex("\\p{Nonsense}"));
+    }
+
+    #[test]
+    fn templates() {
+        assert_eq!(has_value("a:$(headers.x)"), None);
+        assert_eq!(has_value("a:$(uri_captures['user'])"), None);
+        assert_eq!(has_value("a:b:c"), None);
+        assert_eq!(has_value("a").as_deref(), Some("key 'a' has no value"));
+        assert!(has_value("a:$(headers.x").is_some());
+        assert!(has_value("a:$(uri_captures user2)").is_some());
+    }
+}

@@ -23,7 +23,7 @@ pub enum Kind {
 
 /// A field's default (Kong's `default`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Default {
+pub enum FieldDefault {
     /// No default: absent means `null` (or, for a record, the record of its fields'
     /// defaults).
     None,
@@ -79,7 +79,7 @@ pub enum Rule {
 pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
-    pub default: Default,
+    pub default: FieldDefault,
     /// Kong's `required`: absent (with no default) or `null` is "required field missing".
     pub required: bool,
     /// Kong's `description`.

@@ -2,7 +2,7 @@
 //! `kong/plugins/<name>/schema.lua` (and `kong/tools/redis/schema.lua`), with Kong's
 //! descriptions as hints.
 
-use crate::schema::{Check, Default as D, Field, Kind as K, Rule as R, Schema};
+use crate::schema::{Check, Field, FieldDefault as D, Kind as K, Rule as R, Schema};
 use crate::PluginName;
 
 const fn f(

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use crate::rules;
-use crate::schema::{schema, Check, Default, Field, Kind, Rule};
+use crate::schema::{schema, Check, Field, FieldDefault, Kind, Rule};
 use crate::schemas::{PERIODS, REDIS_SHORTHANDS};
 use crate::PluginName;
 
@@ -153,15 +153,15 @@ pub fn defaults(name: PluginName) -> Value {
 /// A field's default as JSON (`null` when it has none).
 pub fn default_value(f: &Field) -> Value {
     match f.default {
-        Default::None => match f.kind {
+        FieldDefault::None => match f.kind {
             Kind::Record(sub) => walk_record(sub, &Value::Null, "", &mut Vec::new()),
             _ => Value::Null,
         },
-        Default::Bool(b) => Value::Bool(b),
-        Default::Int(i) => Value::from(i),
-        Default::Num(n) => number(n),
-        Default::Str(s) => Value::from(s),
-        Default::Strs(v) => Value::from(v.to_vec()),
+        FieldDefault::Bool(b) => Value::Bool(b),
+        FieldDefault::Int(i) => Value::from(i),
+        FieldDefault::Num(n) => number(n),
+        FieldDefault::Str(s) => Value::from(s),
+        FieldDefault::Strs(v) => Value::from(v.to_vec()),
     }
 }
 
@@ -181,7 +181,7 @@ fn walk_field(f: &Field, v: &Value, path: &str, errs: &mut Vec<FieldError>) -> V
         return walk_record(sub, v, path, errs);
     }
     if v.is_null() {
-        if f.default != Default::None {
+        if f.default != FieldDefault::None {
             return default_value(f);
         }
         if f.required {

@@ -29,6 +29,8 @@ pub(crate) struct ReqCounter {
     pub failed: AtomicBool,
     /// The client sent nothing for the body timeout.
     pub timed_out: AtomicBool,
+    /// The body went over request-size-limiting's limit and was cut off.
+    pub too_large: AtomicBool,
 }
 
 /// The client's request body, forwarded upstream as it arrives; fails when the client
@@ -41,6 +43,9 @@ pub(crate) struct ReqBody {
     /// Armed when a wait for the client begins (made on the first wait).
     timer: Option<Pin<Box<Sleep>>>,
     waiting: bool,
+    /// request-size-limiting: the body fails once more than this many bytes came.
+    limit: Option<u64>,
+    seen: u64,
 }
 
 impl ReqBody {
@@ -55,7 +60,15 @@ impl ReqBody {
             timeout,
             timer: None,
             waiting: false,
+            limit: None,
+            seen: 0,
         }
+    }
+
+    /// Fail the body once more than `limit` bytes came (request-size-limiting).
+    pub(crate) fn with_limit(mut self, limit: Option<u64>) -> Self {
+        self.limit = limit;
+        self
     }
 }
 
@@ -97,6 +110,18 @@ impl Body for ReqBody {
             Poll::Ready(r) => Poll::Ready(r.map(|f| f.map_err(io::Error::other))),
         };
         this.waiting = false;
+        if let (Some(limit), Poll::Ready(Some(Ok(f)))) = (this.limit, &r) {
+            this.seen += f.data_ref().map_or(0, |d| d.len() as u64);
+            if this.seen > limit {
+                if let Some(c) = &this.counter {
+                    c.too_large.store(true, Ordering::Relaxed);
+                }
+                return Poll::Ready(Some(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the request body is over the size limit",
+                ))));
+            }
+        }
         if let Some(c) = &this.counter {
             match &r {
                 Poll::Ready(Some(Ok(f))) => {
@@ -309,7 +334,13 @@ impl Body for ProxyBody {
                             .req
                             .as_ref()
                             .is_some_and(|c| c.failed.load(Ordering::Relaxed));
-                        log.error = Some(if client_failed {
+                        let too_large = log
+                            .req
+                            .as_ref()
+                            .is_some_and(|c| c.too_large.load(Ordering::Relaxed));
+                        log.error = Some(if too_large {
+                            ErrorKind::PayloadTooLarge
+                        } else if client_failed {
                             ErrorKind::ClientAbort
                         } else if e.kind() == io::ErrorKind::TimedOut {
                             ErrorKind::UpstreamTimeout

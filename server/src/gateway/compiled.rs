@@ -1,5 +1,6 @@
 //! A snapshot compiled for serving: the router over all routes of all services, and
-//! for each route (by its index in the router) its service's upstream.
+//! for each route (by its index in the router) its service's upstream and its plugin
+//! chain.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use hyper::http::uri::{Authority, PathAndQuery};
 use portico_router::{RouteConfig, Router};
 
 use super::log::RouteInfo;
+use super::plugins::{compile_chains, Chain, ChainStores, RouteScope};
 use super::snapshot::{ServiceConfig, Snapshot, Upstream};
 use super::upstream::{UpstreamKey, UpstreamPool, UpstreamStats};
 
@@ -24,6 +26,8 @@ pub(crate) struct ServiceTarget {
 pub(crate) struct RouteTarget {
     pub info: Arc<RouteInfo>,
     pub service: Arc<ServiceTarget>,
+    /// The route's plugins; `None`: no plugin applies (nothing to do per request).
+    pub chain: Option<Arc<Chain>>,
 }
 
 pub(crate) struct Compiled {
@@ -35,6 +39,8 @@ pub(crate) struct Compiled {
     /// then are the request headers collected for the router.
     pub needs_headers: bool,
     pub services: usize,
+    /// Rate-limiting counter stores, kept for the next snapshot.
+    pub stores: ChainStores,
 }
 
 pub(crate) type Pools = HashMap<UpstreamKey, Arc<UpstreamPool>>;
@@ -131,12 +137,15 @@ fn check_upstream(s: &ServiceConfig) -> Result<(UpstreamKey, HeaderValue), Strin
     ))
 }
 
-/// Compile `snapshot`, reusing the pools in `old` whose upstream is unchanged. Returns
-/// the compiled config and the pools it uses.
+/// Compile `snapshot`, reusing the pools in `old` whose upstream is unchanged (and the
+/// local rate-limiting counters of `previous`, the applied config). Returns the
+/// compiled config and the pools it uses. A plugin whose config does not compile
+/// refuses the snapshot.
 pub(crate) fn compile(
     snapshot: Snapshot,
     old: &Pools,
     stats: &Arc<UpstreamStats>,
+    previous: Option<&Compiled>,
 ) -> Result<(Compiled, Pools), String> {
     let version = snapshot.config_version;
     let mut pools: Pools = HashMap::new();
@@ -176,6 +185,7 @@ pub(crate) fn compile(
                     version_name: s.version_name.clone(),
                 }),
                 service: service.clone(),
+                chain: None,
             });
             routes.push(r);
         }
@@ -193,6 +203,24 @@ pub(crate) fn compile(
             .collect();
         parts.join("; ")
     })?;
+    let scopes: Vec<RouteScope<'_>> = targets
+        .iter()
+        .map(|t| RouteScope {
+            route_id: &t.info.route_id,
+            version_id: &t.info.version_id,
+        })
+        .collect();
+    let empty = ChainStores::default();
+    let (chains, stores) = compile_chains(
+        &snapshot.plugins,
+        &snapshot.consumers,
+        &scopes,
+        previous.map_or(&empty, |p| &p.stores),
+    )?;
+    drop(scopes);
+    for (t, c) in targets.iter_mut().zip(chains) {
+        t.chain = c;
+    }
     router.precompile();
     let needs_headers = routes
         .iter()
@@ -204,6 +232,7 @@ pub(crate) fn compile(
             routes: targets,
             needs_headers,
             services,
+            stores,
         },
         pools,
     ))

@@ -128,7 +128,9 @@ impl DataPlane {
     pub fn apply(&self, snapshot: Snapshot) -> Result<u64, String> {
         let version = snapshot.config_version;
         let mut pools = lock(&self.shared.pools);
-        match compile(snapshot, &pools, &self.shared.stats) {
+        // the applied config's rate-limiting counters carry over
+        let old = self.shared.config.load_full();
+        match compile(snapshot, &pools, &self.shared.stats, old.as_deref()) {
             Ok((compiled, used)) => {
                 let routes = compiled.routes.len();
                 self.shared.config.store(Some(Arc::new(compiled)));

@@ -47,6 +47,21 @@ pub enum ErrorKind {
     /// The client went away before the response was complete (status 499 when it
     /// left before the response headers).
     ClientAbort,
+    /// A plugin refused the request for want of valid credentials (key-auth, acl
+    /// without a consumer): 401.
+    Unauthorized,
+    /// A plugin refused the request (acl, ip-restriction): 403 or the configured status.
+    Forbidden,
+    /// rate-limiting: 429 or the configured `error_code`.
+    RateLimited,
+    /// request-size-limiting: 413 (417 after `Expect: 100-continue`), also when a
+    /// streamed body went over the limit.
+    PayloadTooLarge,
+    /// request-size-limiting with `require_content_length`: 411.
+    LengthRequired,
+    /// A plugin failed (rate-limiting's store with `fault_tolerant: false`, a missing
+    /// anonymous consumer): 500.
+    PluginError,
 }
 
 impl ErrorKind {
@@ -61,6 +76,12 @@ impl ErrorKind {
             ErrorKind::UpstreamTimeout => "upstream_timeout",
             ErrorKind::UpstreamAbort => "upstream_abort",
             ErrorKind::ClientAbort => "client_abort",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::LengthRequired => "length_required",
+            ErrorKind::PluginError => "plugin_error",
         }
     }
 }

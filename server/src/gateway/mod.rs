@@ -11,8 +11,6 @@
 mod backoff;
 mod body;
 mod compiled;
-// used by the rate-limiting plugin (in progress)
-#[allow(dead_code)]
 mod counters;
 mod dataplane;
 mod framing;
@@ -20,8 +18,10 @@ mod h1client;
 mod limits;
 pub mod log;
 pub mod node;
+mod plugins;
 mod proxy;
 pub mod recorder;
+mod redis_counters;
 pub mod snapshot;
 mod upstream;
 

@@ -1,7 +1,7 @@
-//! The request path: match a route, answer what Portico answers itself (no route,
-//! https required), rewrite the request (upstream path and `Host`, hop-by-hop headers,
-//! `X-Forwarded-*`, `Via`, `X-Request-Id`) and relay it and the upstream's response,
-//! both bodies streamed.
+//! The request path as named phases (see [`handle`]): match a route, answer what
+//! Portico answers itself (no route, https required), run the route's plugins, rewrite
+//! the request (upstream path and `Host`, hop-by-hop headers, `X-Forwarded-*`, `Via`,
+//! `X-Request-Id`) and relay it and the upstream's response, both bodies streamed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,10 +18,12 @@ use hyper::{Method, Request, Response, StatusCode, Version};
 use portico_router::{Protocol, RequestContext};
 
 use super::body::{LogState, ProxyBody, ReqBody, ReqCounter};
+use super::compiled::{Compiled, RouteTarget};
 use super::dataplane::{Shared, SERVER_NAME};
 use super::h1client::{connection_named, is_hop_by_hop, ReqFraming};
 use super::limits::Activity;
-use super::log::ErrorKind;
+use super::log::{ErrorKind, RouteInfo};
+use super::plugins::{self, Access, Answer, Chain, RequestState};
 use super::upstream::UpstreamError;
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -44,6 +46,7 @@ const NOT_READY: &str = r#"{"message":"The gateway has no configuration yet"}"#;
 const BAD_REQUEST: &str = r#"{"message":"Bad request"}"#;
 const METHOD_NOT_ALLOWED: &str = r#"{"message":"Method not allowed"}"#;
 const REQUEST_TIMEOUT: &str = r#"{"message":"Request timeout"}"#;
+const PAYLOAD_TOO_LARGE: &str = r#"{"message":"Request size limit exceeded"}"#;
 
 /// What a proxy connection knows about itself, shared by its requests.
 pub(crate) struct ConnInfo {
@@ -89,21 +92,44 @@ fn millis(d: Duration) -> HeaderValue {
 
 /// One of Portico's own answers (JSON body).
 fn local(
-    mut log: LogState,
+    log: LogState,
     status: StatusCode,
     kind: ErrorKind,
     body: &'static str,
     extra: &[(&HeaderName, HeaderValue)],
 ) -> Response<ProxyBody> {
+    let json = !body.is_empty();
+    let mut resp = own_answer(
+        log,
+        status,
+        Some(kind),
+        Bytes::from_static(body.as_bytes()),
+        json,
+    );
+    let h = resp.headers_mut();
+    for (n, v) in extra {
+        h.insert((*n).clone(), v.clone());
+    }
+    resp
+}
+
+/// An answer Portico or a plugin gives itself; `json`: the body is JSON.
+fn own_answer(
+    mut log: LogState,
+    status: StatusCode,
+    kind: Option<ErrorKind>,
+    body: Bytes,
+    json: bool,
+) -> Response<ProxyBody> {
     let elapsed = log.started.elapsed();
     log.status = status.as_u16();
-    log.error = Some(kind);
+    log.error = kind;
     log.responded = true;
     log.gateway_latency = Some(elapsed);
-    let mut resp = Response::new(ProxyBody::full(Bytes::from_static(body.as_bytes()), log));
+    let mut resp = Response::new(ProxyBody::full(body, log));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    if !body.is_empty() {
+    if json {
         h.insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
@@ -111,9 +137,6 @@ fn local(
     }
     h.insert(SERVER, HeaderValue::from_static(SERVER_NAME));
     h.insert(X_RESPONSE_LATENCY.clone(), millis(elapsed));
-    for (n, v) in extra {
-        h.insert((*n).clone(), v.clone());
-    }
     resp
 }
 
@@ -133,20 +156,51 @@ fn request_id_value() -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 
-/// How a matched request goes on.
-enum Routed {
-    Local {
-        status: StatusCode,
-        kind: ErrorKind,
-        body: &'static str,
-        extra: Vec<(&'static HeaderName, HeaderValue)>,
-    },
-    Proxy {
-        route: usize,
-        head: Vec<u8>,
-        framing: ReqFraming,
-        request_id: HeaderValue,
-    },
+/// One of Portico's own answers decided before the request went anywhere.
+struct Own {
+    status: StatusCode,
+    kind: ErrorKind,
+    body: &'static str,
+    extra: Vec<(&'static HeaderName, HeaderValue)>,
+}
+
+impl Own {
+    fn new(status: StatusCode, kind: ErrorKind, body: &'static str) -> Own {
+        Own {
+            status,
+            kind,
+            body,
+            extra: Vec::new(),
+        }
+    }
+
+    fn respond(self, log: LogState, close: &[(&HeaderName, HeaderValue)]) -> Response<ProxyBody> {
+        let mut resp = local(log, self.status, self.kind, self.body, &self.extra);
+        for (n, v) in close {
+            resp.headers_mut().insert((*n).clone(), v.clone());
+        }
+        resp
+    }
+}
+
+/// Where `X-Forwarded-Host` comes from: the first `len` bytes of the request's host
+/// (its authority, else its `Host` header), or a lower-cased copy.
+enum ForwardedHost {
+    None,
+    Prefix { authority: bool, len: usize },
+    Owned(String),
+}
+
+/// A request the router matched to a route that proxies it.
+struct Matched {
+    /// The route's index in the compiled config.
+    route: usize,
+    /// Upstream path and query.
+    path_and_query: String,
+    /// `X-Forwarded-Prefix`: the part of the path the route stripped.
+    prefix: Option<String>,
+    forwarded_host: ForwardedHost,
+    preserve_host: bool,
 }
 
 static HTTPS_UPGRADE: HeaderValue = HeaderValue::from_static("TLS/1.2, HTTP/1.1");
@@ -155,6 +209,8 @@ static WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 #[allow(clippy::declare_interior_mutable_const)]
 const CONNECTION_CLOSE: HeaderValue = HeaderValue::from_static("close");
 
+/// The request path, phase by phase: route -> access (plugins) -> upstream request ->
+/// response headers -> body (streamed by [`ProxyBody`]) -> log (when the body ends).
 pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> Response<ProxyBody> {
     let started = Instant::now();
     // a WebSocket handshake: the client's side of the tunnel, once hyper hands it over
@@ -175,7 +231,7 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
             &[],
         );
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let version = parts.version;
     // an HTTP/1 request that asked to upgrade (or to tunnel) and is not upgraded ends
     // its connection: the client may already be sending bytes of another protocol,
@@ -187,179 +243,40 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
     } else {
         &[]
     };
-    if parts.method == Method::CONNECT {
-        // tunnels are not proxied
-        return local(
-            log,
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::BadRequest,
-            METHOD_NOT_ALLOWED,
-            close_header,
-        );
-    }
-    if !authority_agrees(&parts) {
-        return local(
-            log,
-            StatusCode::BAD_REQUEST,
-            ErrorKind::BadRequest,
-            BAD_REQUEST,
-            &[],
-        );
-    }
-
-    let routed = {
-        let host: &str = match parts.uri.authority() {
-            Some(a) => a.as_str(),
-            None => parts
-                .headers
-                .get(HOST)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(""),
-        };
-        let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let collected: Vec<(&str, &str)> = if cfg.needs_headers {
-            parts
-                .headers
-                .iter()
-                .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let ctx = RequestContext::new(parts.method.as_str(), host, pq)
-            .with_headers(&collected)
-            .with_protocol(if websocket.is_some() {
-                Protocol::Ws
-            } else {
-                Protocol::Http
-            })
-            .with_src(conn.peer.ip(), conn.peer.port())
-            .with_dst(conn.local.ip(), conn.local.port());
-        match cfg.router.find(&ctx) {
-            None => Routed::Local {
-                status: StatusCode::NOT_FOUND,
-                kind: ErrorKind::NoRoute,
-                body: NO_ROUTE,
-                extra: Vec::new(),
-            },
-            Some(mut m) => {
-                log.route = cfg.routes.get(m.route_index).map(|t| t.info.clone());
-                match (m.https_redirect, cfg.routes.get(m.route_index)) {
-                    (_, None) => Routed::Local {
-                        status: StatusCode::NOT_FOUND,
-                        kind: ErrorKind::NoRoute,
-                        body: NO_ROUTE,
-                        extra: Vec::new(),
-                    },
-                    (Some(code @ (301 | 302 | 307 | 308)), _) => {
-                        let location = HeaderValue::from_str(&format!("https://{}{pq}", ctx.host));
-                        match (location, StatusCode::from_u16(code)) {
-                            (Ok(l), Ok(status)) => Routed::Local {
-                                status,
-                                kind: ErrorKind::HttpsRequired,
-                                body: "",
-                                extra: vec![(&LOCATION, l)],
-                            },
-                            _ => Routed::Local {
-                                status: StatusCode::BAD_REQUEST,
-                                kind: ErrorKind::BadRequest,
-                                body: BAD_REQUEST,
-                                extra: Vec::new(),
-                            },
-                        }
-                    }
-                    (Some(_), _) => Routed::Local {
-                        status: StatusCode::UPGRADE_REQUIRED,
-                        kind: ErrorKind::HttpsRequired,
-                        body: HTTPS_REQUIRED,
-                        // connection-specific headers are not allowed in HTTP/2
-                        extra: if version == Version::HTTP_2 {
-                            Vec::new()
-                        } else {
-                            vec![
-                                (&CONNECTION, CONNECTION_UPGRADE.clone()),
-                                (&UPGRADE, HTTPS_UPGRADE.clone()),
-                            ]
-                        },
-                    },
-                    (None, Some(target)) => {
-                        let mut path_and_query = match &target.service.path {
-                            None => std::mem::take(&mut m.upstream_path),
-                            Some(p) => m.upstream_path_for(Some(p), &ctx),
-                        };
-                        if let Some(q) = ctx.query {
-                            path_and_query.reserve(q.len() + 1);
-                            path_and_query.push('?');
-                            path_and_query.push_str(q);
-                        }
-                        let prefix = if m.strip_path && m.matched_prefix_len > 0 {
-                            ctx.path
-                                .get(..m.matched_prefix_len)
-                                .filter(|p| valid_value(p.as_bytes()))
-                        } else {
-                            None
-                        };
-                        let forwarded_host = match parts.headers.get(HOST) {
-                            Some(h) if h.as_bytes() == ctx.host.as_bytes() => Some(h.as_bytes()),
-                            _ if ctx.host.is_empty() => None,
-                            _ => Some(ctx.host.as_bytes()).filter(|h| valid_value(h)),
-                        };
-                        let head = RequestHead {
-                            conn: &conn,
-                            parts: &parts,
-                            host_header: &target.service.host_header,
-                            path_and_query: &path_and_query,
-                            prefix,
-                            forwarded_host,
-                            preserve_host: m.preserve_host,
-                            body: BodySize::of(&body),
-                            websocket: websocket.is_some(),
-                        };
-                        match head.write() {
-                            Some((head, framing, request_id)) => Routed::Proxy {
-                                route: m.route_index,
-                                head,
-                                framing,
-                                request_id,
-                            },
-                            None => Routed::Local {
-                                status: StatusCode::BAD_REQUEST,
-                                kind: ErrorKind::BadRequest,
-                                body: BAD_REQUEST,
-                                extra: Vec::new(),
-                            },
-                        }
-                    }
-                }
-            }
-        }
+    let mut matched = match route(&conn, &cfg, &parts, websocket.is_some(), &mut log) {
+        Ok(m) => m,
+        Err(own) => return own.respond(log, close_header),
     };
-
-    let (route, head, framing, request_id) = match routed {
-        Routed::Local {
-            status,
-            kind,
-            body,
-            mut extra,
-        } => {
-            extra.extend(close_header.iter().map(|(n, v)| (*n, v.clone())));
-            return local(log, status, kind, body, &extra);
-        }
-        Routed::Proxy {
-            route,
-            head,
-            framing,
-            request_id,
-        } => (route, head, framing, request_id),
+    let Some(target) = cfg.routes.get(matched.route) else {
+        return Own::new(StatusCode::NOT_FOUND, ErrorKind::NoRoute, NO_ROUTE)
+            .respond(log, close_header);
     };
-    let Some(target) = cfg.routes.get(route) else {
-        return local(
-            log,
-            StatusCode::NOT_FOUND,
-            ErrorKind::NoRoute,
-            NO_ROUTE,
-            &[],
-        );
+    let size = BodySize::of(&body);
+    let mut plugins = None;
+    if let Some(chain) = &target.chain {
+        let mut state = RequestState::default();
+        let r = access(
+            chain,
+            &conn,
+            &target.info,
+            &mut parts,
+            &mut matched,
+            size,
+            &mut state,
+        )
+        .await;
+        log.consumer = state.consumer.as_ref().map(|c| c.id.clone());
+        log.prometheus = state.prometheus.clone();
+        if let Err(answer) = r {
+            return plugin_answer(log, answer, &state, close_header);
+        }
+        plugins = Some(state);
+    }
+    let Some((head, framing, request_id)) =
+        upstream_request(&conn, &parts, &matched, target, size, websocket.is_some())
+    else {
+        return Own::new(StatusCode::BAD_REQUEST, ErrorKind::BadRequest, BAD_REQUEST)
+            .respond(log, close_header);
     };
     let method = parts.method.clone();
     // nothing of the request head is kept while the upstream answers: hyper can reuse
@@ -370,7 +287,8 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
     } else {
         let c = Arc::new(ReqCounter::default());
         log.req = Some(c.clone());
-        Some(ReqBody::new(body, Some(c), conn.shared.limits.body_timeout))
+        let limit = plugins.as_ref().and_then(|p: &RequestState| p.body_limit);
+        Some(ReqBody::new(body, Some(c), conn.shared.limits.body_timeout).with_limit(limit))
     };
     let via = via(version);
 
@@ -379,12 +297,12 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
     log.gateway_latency = Some(gateway);
     let pool = &target.service.pool;
     let upgrade = websocket.is_some();
-    match pool
+    let answer = pool
         .send(&method, head, body, framing, upgrade, sent.into())
-        .await
-    {
+        .await;
+    let mut resp = match answer {
         Ok(answer) if answer.head.status == StatusCode::SWITCHING_PROTOCOLS => {
-            let (Some(client), true) = (websocket, upgrade) else {
+            let Some(client) = websocket else {
                 return local(
                     log,
                     StatusCode::BAD_GATEWAY,
@@ -393,91 +311,338 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
                     close_header,
                 );
             };
-            log.upstream_latency = Some(sent.elapsed());
-            log.status = 101;
-            log.responded = true;
-            log.finished = true;
-            let mut h = answer.head.headers;
-            h.insert(CONNECTION, CONNECTION_UPGRADE.clone());
-            h.insert(UPGRADE, WEBSOCKET.clone());
-            h.append(VIA, via);
-            let (upstream, early) = answer.conn.into_upgraded();
-            tokio::spawn(tunnel(client, upstream, early));
-            // the log step runs once, for the handshake (status 101)
-            let mut resp = Response::new(ProxyBody::full(Bytes::new(), log));
-            *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-            *resp.headers_mut() = h;
-            resp
+            switch_protocols(log, answer, client, via, sent)
         }
-        Ok(answer) => {
-            let upstream = sent.elapsed();
-            log.upstream_latency = Some(upstream);
-            let mut h = answer.head.headers;
-            h.append(VIA, via);
-            h.insert(X_UPSTREAM_LATENCY.clone(), millis(upstream));
-            h.insert(X_PROXY_LATENCY.clone(), millis(gateway));
-            if !h.contains_key(&X_REQUEST_ID) {
-                h.insert(X_REQUEST_ID.clone(), request_id);
-            }
-            if close {
-                h.insert(CONNECTION, CONNECTION_CLOSE);
-            }
-            log.status = answer.head.status.as_u16();
-            log.responded = true;
-            let mut resp = Response::new(ProxyBody::upstream(answer.body, answer.conn, log));
-            *resp.status_mut() = answer.head.status;
-            *resp.version_mut() = version;
-            *resp.headers_mut() = h;
-            resp
-        }
-        Err(e) => {
-            let (client_failed, client_slow) = log.req.as_ref().map_or((false, false), |c| {
-                (
-                    c.failed.load(std::sync::atomic::Ordering::Relaxed),
-                    c.timed_out.load(std::sync::atomic::Ordering::Relaxed),
-                )
-            });
-            let (status, kind, body) = match &e {
-                _ if client_slow => (
-                    StatusCode::REQUEST_TIMEOUT,
-                    ErrorKind::ClientAbort,
-                    REQUEST_TIMEOUT,
-                ),
-                _ if client_failed => {
-                    (StatusCode::BAD_REQUEST, ErrorKind::ClientAbort, BAD_REQUEST)
-                }
-                UpstreamError::Resolve(_) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorKind::UpstreamUnavailable,
-                    NAME_RESOLUTION,
-                ),
-                UpstreamError::Connect(_) | UpstreamError::Failed(_) => (
-                    StatusCode::BAD_GATEWAY,
-                    ErrorKind::UpstreamUnavailable,
-                    BAD_GATEWAY,
-                ),
-                UpstreamError::ConnectTimeout | UpstreamError::Timeout => (
-                    StatusCode::GATEWAY_TIMEOUT,
-                    ErrorKind::UpstreamTimeout,
-                    TIMEOUT,
-                ),
-            };
-            if kind != ErrorKind::ClientAbort {
-                tracing::debug!(
-                    upstream = %pool.key.host,
-                    port = pool.key.port,
-                    "upstream request failed: {e}"
-                );
-            }
-            let mut resp = local(log, status, kind, body, close_header);
-            resp.headers_mut().insert(X_REQUEST_ID.clone(), request_id);
-            if (client_slow || client_failed) && version != Version::HTTP_2 {
-                // the rest of the body may still come: not a request
-                resp.headers_mut().insert(CONNECTION, CONNECTION_CLOSE);
-            }
-            resp
-        }
+        Ok(answer) => response(log, answer, via, sent, gateway, request_id, version, close),
+        Err(e) => upstream_failed(log, e, pool, request_id, version, close_header),
+    };
+    if let Some(state) = &plugins {
+        state.response_headers(resp.headers_mut());
     }
+    resp
+}
+
+/// route: answer what Portico answers itself (CONNECT, a disagreeing `:authority`, no
+/// route, https required), or the matched route with the upstream path.
+fn route(
+    conn: &ConnInfo,
+    cfg: &Compiled,
+    parts: &hyper::http::request::Parts,
+    websocket: bool,
+    log: &mut LogState,
+) -> Result<Matched, Own> {
+    if parts.method == Method::CONNECT {
+        // tunnels are not proxied
+        return Err(Own::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::BadRequest,
+            METHOD_NOT_ALLOWED,
+        ));
+    }
+    if !authority_agrees(parts) {
+        return Err(Own::new(
+            StatusCode::BAD_REQUEST,
+            ErrorKind::BadRequest,
+            BAD_REQUEST,
+        ));
+    }
+    let authority = parts.uri.authority();
+    let host: &str = match authority {
+        Some(a) => a.as_str(),
+        None => parts
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    };
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let collected: Vec<(&str, &str)> = if cfg.needs_headers {
+        parts
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str(), v.to_str().ok()?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ctx = RequestContext::new(parts.method.as_str(), host, pq)
+        .with_headers(&collected)
+        .with_protocol(if websocket {
+            Protocol::Ws
+        } else {
+            Protocol::Http
+        })
+        .with_src(conn.peer.ip(), conn.peer.port())
+        .with_dst(conn.local.ip(), conn.local.port());
+    let no_route = || Own::new(StatusCode::NOT_FOUND, ErrorKind::NoRoute, NO_ROUTE);
+    let mut m = cfg.router.find(&ctx).ok_or_else(no_route)?;
+    let target = cfg.routes.get(m.route_index).ok_or_else(no_route)?;
+    log.route = Some(target.info.clone());
+    match m.https_redirect {
+        Some(code @ (301 | 302 | 307 | 308)) => {
+            let location = HeaderValue::from_str(&format!("https://{}{pq}", ctx.host));
+            return Err(match (location, StatusCode::from_u16(code)) {
+                (Ok(l), Ok(status)) => Own {
+                    status,
+                    kind: ErrorKind::HttpsRequired,
+                    body: "",
+                    extra: vec![(&LOCATION, l)],
+                },
+                _ => Own::new(StatusCode::BAD_REQUEST, ErrorKind::BadRequest, BAD_REQUEST),
+            });
+        }
+        Some(_) => {
+            let mut own = Own::new(
+                StatusCode::UPGRADE_REQUIRED,
+                ErrorKind::HttpsRequired,
+                HTTPS_REQUIRED,
+            );
+            // connection-specific headers are not allowed in HTTP/2
+            if parts.version != Version::HTTP_2 {
+                own.extra = vec![
+                    (&CONNECTION, CONNECTION_UPGRADE.clone()),
+                    (&UPGRADE, HTTPS_UPGRADE.clone()),
+                ];
+            }
+            return Err(own);
+        }
+        None => {}
+    }
+    let mut path_and_query = match &target.service.path {
+        None => std::mem::take(&mut m.upstream_path),
+        Some(p) => m.upstream_path_for(Some(p), &ctx),
+    };
+    if let Some(q) = ctx.query {
+        path_and_query.reserve(q.len() + 1);
+        path_and_query.push('?');
+        path_and_query.push_str(q);
+    }
+    let prefix = if m.strip_path && m.matched_prefix_len > 0 {
+        ctx.path
+            .get(..m.matched_prefix_len)
+            .filter(|p| valid_value(p.as_bytes()))
+            .map(str::to_string)
+    } else {
+        None
+    };
+    let forwarded_host = match &ctx.host {
+        h if h.is_empty() => ForwardedHost::None,
+        std::borrow::Cow::Borrowed(h) => ForwardedHost::Prefix {
+            authority: authority.is_some(),
+            len: h.len(),
+        },
+        std::borrow::Cow::Owned(h) => ForwardedHost::Owned(h.clone()),
+    };
+    Ok(Matched {
+        route: m.route_index,
+        path_and_query,
+        prefix,
+        forwarded_host,
+        preserve_host: m.preserve_host,
+    })
+}
+
+/// access: the route's plugins in Kong's priority order; `Err`: a plugin answered.
+async fn access(
+    chain: &Chain,
+    conn: &ConnInfo,
+    route: &RouteInfo,
+    parts: &mut hyper::http::request::Parts,
+    matched: &mut Matched,
+    size: BodySize,
+    state: &mut RequestState,
+) -> Result<(), Answer> {
+    let mut cx = Access {
+        parts,
+        path_and_query: &mut matched.path_and_query,
+        peer: conn.peer.ip(),
+        route,
+        body_len: match size {
+            BodySize::Empty => Some(0),
+            BodySize::Exact(n) => Some(n),
+            BodySize::Unknown => None,
+        },
+        has_body: size != BodySize::Empty,
+        state,
+    };
+    plugins::access(chain, &mut cx).await
+}
+
+/// A plugin's own answer, with the response phase of the plugins that ran.
+fn plugin_answer(
+    log: LogState,
+    answer: Answer,
+    state: &RequestState,
+    close: &[(&HeaderName, HeaderValue)],
+) -> Response<ProxyBody> {
+    let json = !answer.body.is_empty();
+    let mut resp = own_answer(log, answer.status, answer.kind, answer.body, json);
+    let h = resp.headers_mut();
+    for (n, v) in answer.headers {
+        h.insert(n, v);
+    }
+    for (n, v) in close {
+        h.insert((*n).clone(), v.clone());
+    }
+    state.response_headers(h);
+    resp
+}
+
+/// upstream request: the head sent upstream (`None`: it cannot be written).
+fn upstream_request(
+    conn: &ConnInfo,
+    parts: &hyper::http::request::Parts,
+    matched: &Matched,
+    target: &RouteTarget,
+    size: BodySize,
+    websocket: bool,
+) -> Option<(Vec<u8>, ReqFraming, HeaderValue)> {
+    let forwarded_host: Option<&[u8]> = match &matched.forwarded_host {
+        ForwardedHost::None => None,
+        ForwardedHost::Prefix { authority, len } => {
+            let host: &[u8] = match (authority, parts.uri.authority()) {
+                (true, Some(a)) => a.as_str().as_bytes(),
+                _ => parts.headers.get(HOST).map_or(&[][..], |h| h.as_bytes()),
+            };
+            host.get(..*len)
+        }
+        ForwardedHost::Owned(h) => Some(h.as_bytes()),
+    }
+    .filter(|h| !h.is_empty() && valid_value(h));
+    RequestHead {
+        conn,
+        parts,
+        host_header: &target.service.host_header,
+        path_and_query: &matched.path_and_query,
+        prefix: matched.prefix.as_deref(),
+        forwarded_host,
+        preserve_host: matched.preserve_host,
+        body: size,
+        websocket,
+    }
+    .write()
+}
+
+/// response headers: a WebSocket handshake the upstream accepted; the tunnel starts
+/// once hyper hands over the client's side.
+fn switch_protocols(
+    mut log: LogState,
+    answer: super::upstream::Answer,
+    client: hyper::upgrade::OnUpgrade,
+    via: HeaderValue,
+    sent: Instant,
+) -> Response<ProxyBody> {
+    log.upstream_latency = Some(sent.elapsed());
+    log.status = 101;
+    log.responded = true;
+    log.finished = true;
+    let mut h = answer.head.headers;
+    h.insert(CONNECTION, CONNECTION_UPGRADE.clone());
+    h.insert(UPGRADE, WEBSOCKET.clone());
+    h.append(VIA, via);
+    let (upstream, early) = answer.conn.into_upgraded();
+    tokio::spawn(tunnel(client, upstream, early));
+    // the log step runs once, for the handshake (status 101)
+    let mut resp = Response::new(ProxyBody::full(Bytes::new(), log));
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    *resp.headers_mut() = h;
+    resp
+}
+
+/// response headers: the upstream's answer with Portico's headers; its body is
+/// streamed to the client by [`ProxyBody`], which runs the log step at its end.
+#[allow(clippy::too_many_arguments)]
+fn response(
+    mut log: LogState,
+    answer: super::upstream::Answer,
+    via: HeaderValue,
+    sent: Instant,
+    gateway: Duration,
+    request_id: HeaderValue,
+    version: Version,
+    close: bool,
+) -> Response<ProxyBody> {
+    let upstream = sent.elapsed();
+    log.upstream_latency = Some(upstream);
+    let mut h = answer.head.headers;
+    h.append(VIA, via);
+    h.insert(X_UPSTREAM_LATENCY.clone(), millis(upstream));
+    h.insert(X_PROXY_LATENCY.clone(), millis(gateway));
+    if !h.contains_key(&X_REQUEST_ID) {
+        h.insert(X_REQUEST_ID.clone(), request_id);
+    }
+    if close {
+        h.insert(CONNECTION, CONNECTION_CLOSE);
+    }
+    log.status = answer.head.status.as_u16();
+    log.responded = true;
+    let mut resp = Response::new(ProxyBody::upstream(answer.body, answer.conn, log));
+    *resp.status_mut() = answer.head.status;
+    *resp.version_mut() = version;
+    *resp.headers_mut() = h;
+    resp
+}
+
+/// response headers: the upstream request failed; the answer says why (the client's
+/// body failing or going over the size limit comes first).
+fn upstream_failed(
+    log: LogState,
+    e: UpstreamError,
+    pool: &super::upstream::UpstreamPool,
+    request_id: HeaderValue,
+    version: Version,
+    close_header: &[(&HeaderName, HeaderValue)],
+) -> Response<ProxyBody> {
+    let flag = |f: fn(&ReqCounter) -> &std::sync::atomic::AtomicBool| {
+        log.req
+            .as_ref()
+            .is_some_and(|c| f(c).load(std::sync::atomic::Ordering::Relaxed))
+    };
+    let client_failed = flag(|c| &c.failed);
+    let client_slow = flag(|c| &c.timed_out);
+    let too_large = flag(|c| &c.too_large);
+    let (status, kind, body) = match &e {
+        _ if too_large => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::PayloadTooLarge,
+            PAYLOAD_TOO_LARGE,
+        ),
+        _ if client_slow => (
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorKind::ClientAbort,
+            REQUEST_TIMEOUT,
+        ),
+        _ if client_failed => (StatusCode::BAD_REQUEST, ErrorKind::ClientAbort, BAD_REQUEST),
+        UpstreamError::Resolve(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::UpstreamUnavailable,
+            NAME_RESOLUTION,
+        ),
+        UpstreamError::Connect(_) | UpstreamError::Failed(_) => (
+            StatusCode::BAD_GATEWAY,
+            ErrorKind::UpstreamUnavailable,
+            BAD_GATEWAY,
+        ),
+        UpstreamError::ConnectTimeout | UpstreamError::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::UpstreamTimeout,
+            TIMEOUT,
+        ),
+    };
+    if !matches!(kind, ErrorKind::ClientAbort | ErrorKind::PayloadTooLarge) {
+        tracing::debug!(
+            upstream = %pool.key.host,
+            port = pool.key.port,
+            "upstream request failed: {e}"
+        );
+    }
+    let mut resp = local(log, status, kind, body, close_header);
+    resp.headers_mut().insert(X_REQUEST_ID.clone(), request_id);
+    if (client_slow || client_failed || too_large) && version != Version::HTTP_2 {
+        // the rest of the body may still come: not a request
+        resp.headers_mut().insert(CONNECTION, CONNECTION_CLOSE);
+    }
+    resp
 }
 
 /// A request target Portico can send (the router builds it from the client's, which

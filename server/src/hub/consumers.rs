@@ -129,7 +129,8 @@ impl Hub {
         group: &runtime_group::Model,
         id_or_username: &str,
     ) -> Result<consumer::Model> {
-        let in_group = || consumer::Entity::find().filter(consumer::Column::RuntimeGroupId.eq(group.id));
+        let in_group =
+            || consumer::Entity::find().filter(consumer::Column::RuntimeGroupId.eq(group.id));
         if let Ok(id) = Uuid::parse_str(id_or_username) {
             if let Some(m) = in_group()
                 .filter(consumer::Column::Id.eq(id))

@@ -41,16 +41,14 @@ pub(super) fn check_tags(field: &str, tags: Option<Vec<String>>) -> Result<Vec<S
     for (i, t) in tags.iter().enumerate() {
         if t.is_empty() || t.chars().count() > 128 {
             return Err(AppError::validation(
-                format!("{field}[{}]", i + 1),
+                format!("{field}[{i}]"),
                 "length must be between 1 and 128",
             ));
         }
         if t.chars().any(|c| c.is_control() || c == ',' || c == '/') {
             return Err(AppError::validation(
-                format!("{field}[{}]", i + 1),
-                format!(
-                    "invalid tag '{t}': expected printable characters (except `,` and `/`)"
-                ),
+                format!("{field}[{i}]"),
+                format!("invalid tag '{t}': expected printable characters (except `,` and `/`)"),
             ));
         }
     }
@@ -119,7 +117,7 @@ fn check_plugin(
             for (i, p) in list.into_iter().enumerate() {
                 if !allowed.contains(&p.as_str()) {
                     return Err(AppError::validation(
-                        format!("protocols[{}]", i + 1),
+                        format!("protocols[{i}]"),
                         format!("expected one of: {}", allowed.join(", ")),
                     ));
                 }
@@ -340,10 +338,7 @@ impl Hub {
                 .await
                 .map_err(db_err)?
                 .and_then(|r| r.name);
-            parts.push(format!(
-                "route {}",
-                name.unwrap_or_else(|| r.to_string())
-            ));
+            parts.push(format!("route {}", name.unwrap_or_else(|| r.to_string())));
         }
         if let Some(v) = m.version_id {
             let name = service_version::Entity::find_by_id(v)
@@ -351,10 +346,7 @@ impl Hub {
                 .await
                 .map_err(db_err)?
                 .map(|v| v.name);
-            parts.push(format!(
-                "version {}",
-                name.unwrap_or_else(|| v.to_string())
-            ));
+            parts.push(format!("version {}", name.unwrap_or_else(|| v.to_string())));
         }
         if let Some(c) = m.consumer_id {
             let name = consumer::Entity::find_by_id(c)
@@ -918,7 +910,9 @@ mod tests {
 
     #[test]
     fn passwords_are_not_audited() {
-        let v = redacted(&json!({"redis": {"password": "s3cret", "host": "h"}, "x": [{"password": null}]}));
+        let v = redacted(
+            &json!({"redis": {"password": "s3cret", "host": "h"}, "x": [{"password": null}]}),
+        );
         assert_eq!(
             v,
             json!({"redis": {"password": "***", "host": "h"}, "x": [{"password": null}]})

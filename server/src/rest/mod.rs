@@ -3,11 +3,13 @@
 
 mod accounts;
 mod analytics;
+mod consumers;
 mod documents;
 mod gateway;
 pub(crate) mod json;
 mod openapi;
 mod packages;
+mod plugins;
 mod runtime_groups;
 pub(crate) mod specs;
 mod versions;
@@ -102,6 +104,29 @@ pub fn api() -> OpenApiRouter<RestState> {
         .routes(routes!(gateway::list_tokens, gateway::create_token))
         .routes(routes!(gateway::revoke_token))
         .routes(routes!(gateway::list_nodes))
+        .routes(routes!(plugins::list_group, plugins::create_group))
+        .routes(routes!(plugins::list_version, plugins::create_version))
+        .routes(routes!(plugins::list_route, plugins::create_route))
+        .routes(routes!(plugins::list_consumer, plugins::create_consumer))
+        .routes(routes!(
+            plugins::get,
+            plugins::put,
+            plugins::patch,
+            plugins::delete
+        ))
+        .routes(routes!(plugins::list_schemas))
+        .routes(routes!(plugins::get_schema))
+        .routes(routes!(consumers::list, consumers::create))
+        .routes(routes!(
+            consumers::get,
+            consumers::put,
+            consumers::patch,
+            consumers::delete
+        ))
+        .routes(routes!(consumers::list_keys, consumers::create_key))
+        .routes(routes!(consumers::delete_key))
+        .routes(routes!(consumers::list_acls, consumers::create_acl))
+        .routes(routes!(consumers::delete_acl))
         .routes(routes!(accounts::list_users, accounts::create_user))
         .routes(routes!(accounts::update_user, accounts::delete_user))
         .routes(routes!(accounts::list_tokens, accounts::create_token))

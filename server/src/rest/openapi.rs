@@ -12,7 +12,7 @@ use utoipa::Modify;
     info(
         title = "Portico admin API",
         version = "1",
-        description = "Runtime groups (`proxy_listen`: where `portico serve` runs the group's embedded data plane), service packages (`\"published\": true` shows one in the Dev Portal) and their versions, documentation pages and API specs, implementations and routes, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+        description = "Runtime groups (`proxy_listen`: where `portico serve` runs the group's embedded data plane), service packages (`\"published\": true` shows one in the Dev Portal) and their versions, documentation pages and API specs, implementations and routes, plugins and consumers, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
     ),
     components(schemas(
         RuntimeGroup, NewRuntimeGroup, RuntimeGroupPatch,
@@ -22,6 +22,8 @@ use utoipa::Modify;
         User, NewUser, UserPatch, Role, ApiToken, NewApiToken, CreatedApiToken, AuditEvent,
         Implementation, ImplementationInput, Route, RouteInput, DataPlaneToken,
         NewDataPlaneToken, CreatedDataPlaneToken, DataPlaneNode,
+        Plugin, PluginInput, PluginPatch, EntityRef, Consumer, ConsumerInput,
+        KeyAuthCredential, NewKeyAuthCredential, CreatedKeyAuthCredential, AclGroup, NewAclGroup,
         ErrorBody, ErrorDetail,
     )),
     modifiers(&BearerAuth),
@@ -34,6 +36,8 @@ use utoipa::Modify;
         (name = "specs", description = "The API spec of a version: OpenAPI 3.0, 3.1 or Swagger 2.0, YAML or JSON"),
         (name = "gateway", description = "A version's implementation (upstream) and routes, with Kong's field names"),
         (name = "data-planes", description = "A runtime group's data plane tokens and nodes"),
+        (name = "plugins", description = "Kong's plugins on a runtime group, a version (Kong's service), a route or a consumer, and their config schemas"),
+        (name = "consumers", description = "A runtime group's consumers, their key-auth credentials (stored as SHA-256, the key shown once) and ACL groups"),
         (name = "analytics", description = "Traffic, errors and latency recorded by the data planes: report queries (JSON or CSV) and saved reports"),
         (name = "users", description = "Accounts and their roles (Admin only)"),
         (name = "tokens", description = "Personal API tokens: send `Authorization: Bearer <token>`"),

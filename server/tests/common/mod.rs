@@ -20,6 +20,13 @@ pub struct Backend {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl Backend {
+    /// The directory of a SQLite backend's database file (`None` for PostgreSQL).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(|d| d.path())
+    }
+}
+
 /// A hub over a fresh SQLite file.
 pub async fn sqlite() -> Backend {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -144,6 +151,11 @@ pub async fn start_with_settings(
 }
 
 impl TestServer {
+    /// The directory of the SQLite database file (`None` on PostgreSQL).
+    pub fn data_dir(&self) -> Option<&std::path::Path> {
+        self._backend.data_dir()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
