@@ -289,7 +289,13 @@ mod tests {
     /// own API key (`secret_key`) was echoed before.
     #[test]
     fn secrets_are_not_echoed() {
-        for secret in ["password", "password_confirm", "secret_key", "config.redis.password", "setup_code"] {
+        for secret in [
+            "password",
+            "password_confirm",
+            "secret_key",
+            "config.redis.password",
+            "setup_code",
+        ] {
             assert!(!super::echoable(secret), "{secret}");
         }
         for field in ["email", "username", "config.minute", "ttl", "key"] {

@@ -105,11 +105,17 @@ async fn a_plugin_is_added_from_its_form_and_a_refused_one_keeps_what_was_typed(
     let page = format!("/runtime-groups/{g}");
     // The chooser opens the plugin's form with its fields, defaults and hints.
     let (_, html) = u
-        .page(&format!("{page}?plugins_at=plugins&add_plugin=rate-limiting"), "")
+        .page(
+            &format!("{page}?plugins_at=plugins&add_plugin=rate-limiting"),
+            "",
+        )
         .await;
     assert!(html.contains("Add rate-limiting"), "{html}");
     assert!(html.contains(r#"name="config.minute""#), "{html}");
-    assert!(html.contains("<legend>Redis</legend>"), "records as fieldsets");
+    assert!(
+        html.contains("<legend>Redis</legend>"),
+        "records as fieldsets"
+    );
     assert!(html.contains("API rate limit exceeded"), "defaults shown");
 
     // Minute 0 is refused with Kong's message on the field; the page shows it with the
@@ -129,7 +135,10 @@ async fn a_plugin_is_added_from_its_form_and_a_refused_one_keeps_what_was_typed(
     assert!(back.contains("__err="), "{back}");
     let (_, html) = u.page(&back, "").await;
     assert!(html.contains("must be greater than 0"), "{html}");
-    assert!(html.contains("expected a number"), "every broken rule: {html}");
+    assert!(
+        html.contains("expected a number"),
+        "every broken rule: {html}"
+    );
     assert!(
         html.contains(r#"value="abc""#),
         "what was typed is kept: {html}"
@@ -201,7 +210,12 @@ async fn a_generated_key_is_shown_once_and_never_in_a_url() {
         .post(
             "/rpc/consumers/keys/create",
             &consumer_page,
-            &[("group", &g), ("consumer", &cid), ("secret_key", ""), ("ttl", "")],
+            &[
+                ("group", &g),
+                ("consumer", &cid),
+                ("secret_key", ""),
+                ("ttl", ""),
+            ],
         )
         .await;
     let to = location(&r);
@@ -224,7 +238,10 @@ async fn a_generated_key_is_shown_once_and_never_in_a_url() {
     let start = at + html[at..].find('>').unwrap() + 1;
     let key: String = html[start..].chars().take_while(|c| *c != '<').collect();
     assert_eq!(key.len(), 32, "{key}");
-    assert!(!to.contains(&key) && !body.contains(&key), "not in the answer to the post");
+    assert!(
+        !to.contains(&key) && !body.contains(&key),
+        "not in the answer to the post"
+    );
     assert!(
         headers
             .get_all("set-cookie")
@@ -232,7 +249,10 @@ async fn a_generated_key_is_shown_once_and_never_in_a_url() {
             .any(|c| c.to_str().unwrap().starts_with("portico_new_key=;")),
         "the cookie is cleared"
     );
-    assert!(key_prefix_len(&html, &key) >= 4, "the keys table lists its prefix");
+    assert!(
+        key_prefix_len(&html, &key) >= 4,
+        "the keys table lists its prefix"
+    );
     let (_, again) = u.page(&consumer_page, "").await;
     assert!(!again.contains(&key), "shown once");
     // Another consumer's page does not take it.

@@ -227,10 +227,14 @@ mod tests {
             .iter()
             .find(|f| f.name == "config.redis")
             .expect("a redis record");
-        assert!(matches!(redis.kind, FieldKind::Record(ref sub) if sub.iter().any(|f| f.name == "config.redis.host")));
+        assert!(
+            matches!(redis.kind, FieldKind::Record(ref sub) if sub.iter().any(|f| f.name == "config.redis.host"))
+        );
         let flat = ConfigField::flat(&fields);
         let by = |n: &str| flat.iter().find(|f| f.name == n).copied().unwrap();
-        assert!(matches!(by("config.policy").kind, FieldKind::Choice(ref o) if o.contains(&"redis".to_string())));
+        assert!(
+            matches!(by("config.policy").kind, FieldKind::Choice(ref o) if o.contains(&"redis".to_string()))
+        );
         assert_eq!(by("config.policy").value, "local");
         assert_eq!(by("config.fault_tolerant").kind, FieldKind::Boolean);
         assert_eq!(by("config.fault_tolerant").value, "true");

@@ -387,10 +387,11 @@ pub async fn save_plugin(#[server(flatten)] form: PluginPost) -> Result<Plugin, 
         Some(id) => Some(gateways.get_plugin(&actor, id).await?),
         None => None,
     };
-    let config = check(name, &form.fields, stored.as_ref().map(|p| &p.config)).map_err(|errors| {
-        let (field, message) = errors.into_iter().next().unwrap_or_default();
-        AppError::validation(field, message)
-    })?;
+    let config =
+        check(name, &form.fields, stored.as_ref().map(|p| &p.config)).map_err(|errors| {
+            let (field, message) = errors.into_iter().next().unwrap_or_default();
+            AppError::validation(field, message)
+        })?;
     let tags = super::gateway_forms::split_words(form.tags.as_deref().unwrap_or(""));
     let input = PluginInput {
         name: name.as_str().to_string(),

@@ -207,7 +207,9 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
     let label = human(&f.label);
     let name = f.name.clone();
     let error = state.error(f.name.clone());
-    let refused = state.errors.with_untracked(|e| e.iter().any(|(n, _)| *n == f.name));
+    let refused = state
+        .errors
+        .with_untracked(|e| e.iter().any(|(n, _)| *n == f.name));
     let invalid = {
         let error = state.error(f.name.clone());
         move || error().is_some().to_string()
@@ -218,7 +220,9 @@ fn field_view(f: ConfigField, state: FormState, prefix: String) -> AnyView {
         <p class="hint" id=hint_id.clone()>{with_code(&f.hint)}{default_hint}</p>
     };
     let message = view! { <p class="field-error" id=err_id.clone() role="status">{error}</p> };
-    let req = f.required.then_some(view! { <span class="req" aria-hidden="true">" *"</span> });
+    let req = f
+        .required
+        .then_some(view! { <span class="req" aria-hidden="true">" *"</span> });
     match f.kind {
         FieldKind::Record(sub) => view! {
             <fieldset class="pl-record">

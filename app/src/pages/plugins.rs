@@ -36,11 +36,7 @@ fn refused_form(url: &str, anchor: &str) -> Option<Vec<(String, String)>> {
 /// The error of a server action, when the form that failed was this card's.
 fn card_error<S>(action: ServerAction<S>, anchor: &'static str) -> FormError
 where
-    S: leptos::server_fn::ServerFn<Error = crate::error::AppError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    S: leptos::server_fn::ServerFn<Error = crate::error::AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
     let mine = refused_form(S::url(), anchor).is_some();

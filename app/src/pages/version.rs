@@ -8,8 +8,8 @@ use crate::error::AppError;
 use crate::model::*;
 
 use super::gateway::GatewaySection;
-use super::plugins::PluginsCard;
 use super::package::{export_href, AnalyticsSection, Scope};
+use super::plugins::PluginsCard;
 
 /// `/service-hub/{key}/versions/new`
 #[component]
