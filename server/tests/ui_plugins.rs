@@ -296,3 +296,84 @@ fn key_prefix_len(html: &str, key: &str) -> usize {
         .find(|n| html.contains(&format!("{}…", &key[..*n])))
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn a_route_plugin_is_on_the_route_edit_page_and_the_version_lists_the_group_ones() {
+    let u = ui().await;
+    let client = u.s.client_with_session(&u.session);
+    let post = |path: String, body: Value| {
+        let c = client.clone();
+        let url = u.s.url(&path);
+        async move {
+            let r = c.post(url).json(&body).send().await.unwrap();
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let pkg = post(
+        "/api/v1/service-packages".into(),
+        serde_json::json!({"display_name": "Orders"}),
+    )
+    .await;
+    let key = pkg["key"].as_str().unwrap().to_string();
+    let version = post(
+        format!("/api/v1/service-packages/{key}/versions"),
+        serde_json::json!({"name": "v1", "runtime_group_id": u.group_id}),
+    )
+    .await;
+    let vid = version["id"].as_str().unwrap().to_string();
+    let route = post(
+        format!("/api/v1/service-packages/{key}/versions/{vid}/routes"),
+        serde_json::json!({"name": "list", "paths": ["/orders"]}),
+    )
+    .await;
+    let rid = route["id"].as_str().unwrap().to_string();
+    let version_page = format!("/service-hub/{key}/versions/{vid}");
+    let edit_page = format!("{version_page}?edit={rid}");
+
+    // A group plugin, and one on the route (from the route's edit page).
+    let g = u.group_id.clone();
+    let to = location(
+        &u.post(
+            "/rpc/plugins/save",
+            &format!("/runtime-groups/{g}"),
+            &[
+                ("group", g.as_str()),
+                ("plugins_at", "plugins"),
+                ("name", "cors"),
+                ("enabled", "on"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(to, format!("/runtime-groups/{g}#plugins"));
+    let to = location(
+        &u.post(
+            "/rpc/plugins/save",
+            &edit_page,
+            &[
+                ("package", key.as_str()),
+                ("version_id", vid.as_str()),
+                ("route_id", rid.as_str()),
+                ("plugins_at", "route-plugins"),
+                ("name", "ip-restriction"),
+                ("enabled", "on"),
+                ("config.allow", "10.0.0.0/8\n192.168.0.0/16"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(to, format!("{edit_page}#route-plugins"));
+
+    let (_, html) = u.page(&edit_page, "").await;
+    let route_card = &html[html.find(r#"id="route-plugins""#).expect("the route's card")..];
+    assert!(route_card.contains(r#"data-plugin="ip-restriction""#), "{route_card}");
+    assert!(route_card.contains("allow: 10.0.0.0/8, 192.168.0.0/16"), "{route_card}");
+    assert!(route_card.contains("from runtime group"), "{route_card}");
+    // The version's own card: the group's cors applies, the route's plugin does not.
+    let (_, html) = u.page(&version_page, "").await;
+    let card = &html[html.find(r#"id="plugins""#).expect("the version's card")..];
+    assert!(card.contains("from runtime group"), "{card}");
+    assert!(!card.contains(r#"data-plugin="ip-restriction""#), "{card}");
+    assert!(!html.contains(r#"id="route-plugins""#));
+}
