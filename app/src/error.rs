@@ -5,15 +5,29 @@
 
 use serde::{Deserialize, Serialize};
 
+/// One broken rule: the field (a dotted path, `config.minute`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum AppError {
     /// The thing asked for does not exist (HTTP 404).
     #[error("{message}")]
     NotFound { message: String },
-    /// A field broke a rule (HTTP 422).
+    /// A field broke a rule (HTTP 422). `fields`: every broken rule, when the check
+    /// reports them all at once (the first is `field` and `message`).
     #[error("{field}: {message}")]
-    Validation { field: String, message: String },
+    Validation {
+        field: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fields: Vec<FieldProblem>,
+    },
     /// The change clashes with what is stored (HTTP 409).
     #[error("{message}")]
     Conflict {
@@ -49,7 +63,18 @@ impl AppError {
         Self::Validation {
             field: field.into(),
             message: message.into(),
+            fields: Vec::new(),
         }
+    }
+    /// Several broken rules at once: the first names the error, all are listed in
+    /// `fields`. `None` when there is none.
+    pub fn validation_all(problems: Vec<FieldProblem>) -> Option<Self> {
+        let first = problems.first()?.clone();
+        Some(Self::Validation {
+            field: first.field,
+            message: first.message,
+            fields: problems,
+        })
     }
     pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
         Self::Conflict {
@@ -125,6 +150,14 @@ impl AppError {
         match self {
             Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
             _ => None,
+        }
+    }
+
+    /// Every broken rule of a validation error that reported them all (else empty).
+    pub fn field_problems(&self) -> &[FieldProblem] {
+        match self {
+            Self::Validation { fields, .. } => fields,
+            _ => &[],
         }
     }
 

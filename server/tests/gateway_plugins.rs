@@ -790,3 +790,100 @@ async fn a_bad_plugin_config_refuses_the_snapshot_and_keeps_the_previous_one() {
     let r = client().get(gw.url("/one")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn key_auth_reads_the_key_from_json_and_form_bodies_and_hides_it() {
+    let (addr, seen) = recording_upstream().await;
+    let gw = start(snap(
+        addr,
+        vec![plugin(
+            "ka",
+            "key-auth",
+            json!({"key_in_body": true, "hide_credentials": true}),
+            global(),
+        )],
+        vec![consumer("c1", "alice", "k-alice", &[])],
+    ))
+    .await;
+    let c = client();
+    let r = c
+        .post(gw.url("/one"))
+        .header("content-type", "application/json")
+        .body(r#"{"apikey":"k-alice","n":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .post(gw.url("/one"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("a=1&apikey=k-alice&b=2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .post(gw.url("/one"))
+        .header("content-type", "application/json")
+        .body(r#"{"apikey":"wrong"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let bodies: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(bodies, [r#"{"n":1}"#, "a=1&b=2"]);
+}
+
+#[tokio::test]
+async fn request_transformer_edits_json_and_form_bodies() {
+    let (addr, seen) = recording_upstream().await;
+    let gw = start(snap(
+        addr,
+        vec![plugin(
+            "rt",
+            "request-transformer",
+            json!({
+                "remove": {"body": ["secret"]},
+                "rename": {"body": ["old:new"]},
+                "replace": {"body": ["rep:R"]},
+                "add": {"body": ["added:A", "kept:no"]},
+                "append": {"body": ["list:2"]}
+            }),
+            global(),
+        )],
+        vec![],
+    ))
+    .await;
+    let c = client();
+    let r = c
+        .post(gw.url("/one"))
+        .header("content-type", "application/json")
+        .body(r#"{"secret":"s","old":"o","rep":"r","kept":"k","list":"1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .post(gw.url("/one"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("secret=s&old=o&rep=r&kept=k&list=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let recorded = seen.lock().unwrap().clone();
+    let json: Value = serde_json::from_slice(&recorded[0].body).unwrap();
+    assert_eq!(
+        json,
+        json!({"new":"o","rep":"R","kept":"k","list":["1","2"],"added":"A"})
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&recorded[1].body),
+        "new=o&kept=k&list=1&rep=R&added=A&list=2"
+    );
+}

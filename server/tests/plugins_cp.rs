@@ -238,6 +238,12 @@ async fn plugins_on_every_scope_over_rest() {
         .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {e}");
         assert!(e["error"]["field"].as_str().unwrap().starts_with("config"));
+        // Every broken rule of the config is listed (the first names the error).
+        assert_eq!(e["error"]["fields"][0]["field"], e["error"]["field"], "{e}");
+        assert_eq!(
+            e["error"]["fields"][0]["message"], e["error"]["message"],
+            "{e}"
+        );
         let (st, _) = send(
             c,
             M::POST,
@@ -299,7 +305,7 @@ async fn plugins_on_every_scope_over_rest() {
             c,
             M::PUT,
             one.clone(),
-            Some(json!({"name": "rate-limiting", "consumer": {"id": f.alice}})),
+            Some(json!({"name": "rate-limiting", "config": {"second": 3}, "consumer": {"id": f.alice}})),
         )
         .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {e}");
@@ -379,7 +385,7 @@ async fn plugins_on_every_scope_over_rest() {
 
 /// The schema-driven checks (Kong's rules) name the config field.
 #[tokio::test]
-#[ignore = "needs the schema-driven portico_plugins::validate (branch h-schema); the placeholder names only `config`"]
+#[ignore = "needs the schema-driven portico_plugins::validate (branch h-schema, checked to pass with it); the placeholder names only `config`"]
 async fn a_broken_config_rule_names_its_field() {
     let s = common::start(common::sqlite().await).await;
     let c = &s.client;
@@ -397,6 +403,25 @@ async fn a_broken_config_rule_names_its_field() {
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{config} → {e}");
         assert_eq!(e["error"]["field"], field, "{config} → {e}");
     }
+    // All broken rules at once, under `error.fields`.
+    let (st, e) = send(
+        c,
+        M::POST,
+        s.url(GROUP_PLUGINS),
+        Some(json!({"name": "rate-limiting", "config": {"minute": 0, "second": -1}})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<&str> = e["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"config.minute") && fields.contains(&"config.second"),
+        "{e}"
+    );
     let (_, l) = send(c, M::GET, s.url(GROUP_PLUGINS), None).await;
     assert_eq!(l["data"], json!([]), "nothing stored");
 }

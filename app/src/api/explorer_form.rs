@@ -349,10 +349,9 @@ pub fn form_field(field: &str) -> &str {
 /// An error with its field renamed to the explorer's (see [`form_field`]).
 pub fn form_error(e: AppError) -> AppError {
     match e {
-        AppError::Validation { field, message } => AppError::Validation {
-            field: form_field(&field).to_string(),
-            message,
-        },
+        AppError::Validation { field, message, .. } => {
+            AppError::validation(form_field(&field), message)
+        }
         other => other,
     }
 }

@@ -109,7 +109,7 @@ pub async fn save_route(
         }
     };
     let saved = saved.map_err(|e| match e {
-        AppError::Validation { field, message } => {
+        AppError::Validation { field, message, .. } => {
             let (field, message) = route_problem(&input, &field, &message);
             AppError::validation(field, message)
         }

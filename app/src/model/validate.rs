@@ -29,10 +29,7 @@ impl FieldError {
 
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
-        AppError::Validation {
-            field: e.field,
-            message: e.message,
-        }
+        AppError::validation(e.field, e.message)
     }
 }
 

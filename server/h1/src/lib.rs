@@ -7,7 +7,7 @@
 //! Strictness is hyper 1.x's (`proto/h1/role.rs`, `proto/h1/decode.rs`), byte for
 //! byte where it matters for framing, and nginx's (Kong's reference) where hyper is
 //! laxer about ambiguous framing: see [`parse_head`] and [`chunked`]. The server's
-//! differential test (`gateway/h1client/diff.rs`) feeds generated responses to both
+//! differential test (`gateway/upstream/h1client/diff.rs`) feeds generated responses to both
 //! clients and lists every place where they differ on purpose.
 //!
 //! Kept in its own crate so that the fuzz targets in `fuzz/` build in seconds.

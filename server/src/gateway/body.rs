@@ -46,6 +46,8 @@ pub(crate) struct ReqBody {
     /// request-size-limiting: the body fails once more than this many bytes came.
     limit: Option<u64>,
     seen: u64,
+    /// The body as a plugin read (and maybe rewrote) it; `inner` has ended then.
+    full: Option<Bytes>,
 }
 
 impl ReqBody {
@@ -62,7 +64,14 @@ impl ReqBody {
             waiting: false,
             limit: None,
             seen: 0,
+            full: None,
         }
+    }
+
+    /// The body a plugin read whole (`inner` has ended): sent instead.
+    pub(crate) fn with_full(mut self, full: Option<Bytes>) -> Self {
+        self.full = full.filter(|b| !b.is_empty());
+        self
     }
 
     /// Fail the body once more than `limit` bytes came (request-size-limiting).
@@ -81,6 +90,12 @@ impl Body for ReqBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = self.get_mut();
+        if let Some(b) = this.full.take() {
+            if let Some(c) = &this.counter {
+                c.bytes.fetch_add(b.len() as u64, Ordering::Relaxed);
+            }
+            return Poll::Ready(Some(Ok(Frame::data(b))));
+        }
         let r = match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Pending => {
                 let deadline = tokio::time::Instant::now() + this.timeout;
@@ -137,11 +152,14 @@ impl Body for ReqBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.full.is_none() && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match &self.full {
+            Some(b) => SizeHint::with_exact(b.len() as u64),
+            None => self.inner.size_hint(),
+        }
     }
 }
 

@@ -7,15 +7,19 @@
 //! - [`log`]: the per-request log step ([`LogSink`], [`LogEntry`], [`CountingSink`]);
 //! - [`node`]: the standalone node (`portico gateway`): cache directory, long-poll
 //!   sync with the control plane.
+//!
+//! Layout, top-down: `dataplane` (listeners, snapshot apply) -> `proxy` (the request
+//! path as named phases) -> `plugins` (one file per plugin, plus the per-route chain)
+//! -> `upstream` (pools, the HTTP/1.1 client); beside them `conn` (client connections:
+//! framing guard, limits), `body` (streamed bodies and the log state), `node`,
+//! `recorder`.
 
 mod backoff;
 mod body;
 mod compiled;
+mod conn;
 mod counters;
 mod dataplane;
-mod framing;
-mod h1client;
-mod limits;
 pub mod log;
 pub mod node;
 mod plugins;
@@ -24,6 +28,10 @@ pub mod recorder;
 mod redis_counters;
 pub mod snapshot;
 mod upstream;
+
+// the modules' former paths, so that `super::framing`, `super::h1client`, … keep working
+use conn::{framing, limits};
+use upstream::h1client;
 
 pub use dataplane::{DataPlane, DataPlaneStatus, RefusedSnapshot, DRAIN_TIMEOUT};
 pub use limits::ProxyLimits;

@@ -23,7 +23,7 @@ use super::dataplane::{Shared, SERVER_NAME};
 use super::h1client::{connection_named, is_hop_by_hop, ReqFraming};
 use super::limits::Activity;
 use super::log::{ErrorKind, RouteInfo};
-use super::plugins::{self, Access, Answer, Chain, RequestState};
+use super::plugins::{self, Access, Answer, Chain, ClientBody, RequestState};
 use super::upstream::UpstreamError;
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -251,8 +251,10 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
         return Own::new(StatusCode::NOT_FOUND, ErrorKind::NoRoute, NO_ROUTE)
             .respond(log, close_header);
     };
-    let size = BodySize::of(&body);
+    let mut body = body;
+    let mut size = BodySize::of(&body);
     let mut plugins = None;
+    let mut full = None;
     if let Some(chain) = &target.chain {
         let mut state = RequestState::default();
         let r = access(
@@ -261,14 +263,23 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
             &target.info,
             &mut parts,
             &mut matched,
-            size,
+            (&mut body, size),
             &mut state,
         )
         .await;
         log.consumer = state.consumer.as_ref().map(|c| c.id.clone());
         log.prometheus = state.prometheus.clone();
-        if let Err(answer) = r {
-            return plugin_answer(log, answer, &state, close_header);
+        match r {
+            Ok(f) => full = f,
+            Err(answer) => return plugin_answer(log, answer, &state, close_header),
+        }
+        if let Some(b) = &full {
+            // a plugin read the body (and maybe rewrote it)
+            size = if b.is_empty() {
+                BodySize::Empty
+            } else {
+                BodySize::Exact(b.len() as u64)
+            };
         }
         plugins = Some(state);
     }
@@ -288,7 +299,11 @@ pub(crate) async fn handle(conn: Arc<ConnInfo>, mut req: Request<Incoming>) -> R
         let c = Arc::new(ReqCounter::default());
         log.req = Some(c.clone());
         let limit = plugins.as_ref().and_then(|p: &RequestState| p.body_limit);
-        Some(ReqBody::new(body, Some(c), conn.shared.limits.body_timeout).with_limit(limit))
+        Some(
+            ReqBody::new(body, Some(c), conn.shared.limits.body_timeout)
+                .with_limit(limit)
+                .with_full(full),
+        )
     };
     let via = via(version);
 
@@ -443,15 +458,17 @@ fn route(
 }
 
 /// access: the route's plugins in Kong's priority order; `Err`: a plugin answered.
+/// `Ok(Some(body))`: a plugin read the whole body (maybe rewrote it): it is sent
+/// instead of the client's stream.
 async fn access(
     chain: &Chain,
     conn: &ConnInfo,
     route: &RouteInfo,
     parts: &mut hyper::http::request::Parts,
     matched: &mut Matched,
-    size: BodySize,
+    (body, size): (&mut Incoming, BodySize),
     state: &mut RequestState,
-) -> Result<(), Answer> {
+) -> Result<Option<Bytes>, Answer> {
     let mut cx = Access {
         parts,
         path_and_query: &mut matched.path_and_query,
@@ -463,9 +480,15 @@ async fn access(
             BodySize::Unknown => None,
         },
         has_body: size != BodySize::Empty,
+        body: ClientBody {
+            inner: body,
+            full: None,
+            timeout: conn.shared.limits.body_timeout,
+        },
         state,
     };
-    plugins::access(chain, &mut cx).await
+    plugins::access(chain, &mut cx).await?;
+    Ok(cx.body.full.take())
 }
 
 /// A plugin's own answer, with the response phase of the plugins that ran.

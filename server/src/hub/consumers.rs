@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::plugins::{check_tags, list_from_text, list_to_text};
+use super::plugin_rules::{check_tags, list_from_text, list_to_text};
 use super::{db_err, Hub};
 use crate::auth::secret;
 use crate::store::{consumer, consumer_acl, key_auth_credential, plugin, runtime_group};

@@ -21,6 +21,8 @@ pub(crate) mod dataplanes;
 mod documents;
 mod gateway;
 mod packages;
+/// The rules of plugin entities: checks, PATCH merge, precedence.
+mod plugin_rules;
 mod plugins;
 mod portal;
 mod runtime_groups;

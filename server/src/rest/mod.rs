@@ -206,7 +206,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// The uniform error body: `{ "error": { "code", "message", "field"? } }`.
+/// The uniform error body: `{ "error": { "code", "message", "field"?, "fields"? } }`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -220,6 +220,9 @@ pub struct ErrorDetail {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every broken rule, when the check reported them all (a plugin's config).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<app::error::FieldProblem>,
 }
 
 /// An `AppError` answered as JSON with its HTTP status.
@@ -241,6 +244,7 @@ impl IntoResponse for ApiError {
                 code: self.0.code().to_string(),
                 message: self.0.message().to_string(),
                 field: self.0.field().map(str::to_string),
+                fields: self.0.field_problems().to_vec(),
             },
         };
         (status, Json(body)).into_response()

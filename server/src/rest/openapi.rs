@@ -12,7 +12,7 @@ use utoipa::Modify;
     info(
         title = "Portico admin API",
         version = "1",
-        description = "Runtime groups (`proxy_listen`: where `portico serve` runs the group's embedded data plane), service packages (`\"published\": true` shows one in the Dev Portal) and their versions, documentation pages and API specs, implementations and routes, plugins and consumers, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?}}`."
+        description = "Runtime groups (`proxy_listen`: where `portico serve` runs the group's embedded data plane), service packages (`\"published\": true` shows one in the Dev Portal) and their versions, documentation pages and API specs, implementations and routes, plugins and consumers, users, API tokens and the audit log. Authenticate with `Authorization: Bearer <token>` (create one on the Account page or with `portico admin create-token`). Errors use the body `{\"error\": {\"code\", \"message\", \"field\"?, \"fields\"?}}` (`fields`: every broken rule, when a check reports them all, as a plugin's config check does)."
     ),
     components(schemas(
         RuntimeGroup, NewRuntimeGroup, RuntimeGroupPatch,
@@ -24,7 +24,7 @@ use utoipa::Modify;
         NewDataPlaneToken, CreatedDataPlaneToken, DataPlaneNode,
         Plugin, PluginInput, PluginPatch, EntityRef, Consumer, ConsumerInput,
         KeyAuthCredential, NewKeyAuthCredential, CreatedKeyAuthCredential, AclGroup, NewAclGroup,
-        ErrorBody, ErrorDetail,
+        ErrorBody, ErrorDetail, app::error::FieldProblem,
     )),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

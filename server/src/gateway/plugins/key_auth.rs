@@ -1,6 +1,8 @@
 //! `key-auth` (priority 1250), as Kong 3.x's `kong/plugins/key-auth/handler.lua`:
 //! the key is looked for under each of `key_names`, in the headers, then the query
-//! string (then the body: not supported yet, see below); the first found decides.
+//! string, then (with `key_in_body`) the body's fields (a JSON object or a URL-encoded
+//! form of at most 1 MiB with a `Content-Length`; multipart is not read); the first
+//! found decides.
 //!
 //! - no key: 401 `{"message":"No API key found in request"}`; a key given twice:
 //!   401 `Duplicate API key found`; an unknown or expired key: 401 `Unauthorized`;
@@ -11,7 +13,8 @@
 //! - success: the upstream gets `X-Consumer-ID`, `X-Consumer-Custom-ID`,
 //!   `X-Consumer-Username`, `X-Credential-Identifier`, each set or removed (so a client
 //!   cannot send its own), and not `X-Anonymous-Consumer`;
-//! - `hide_credentials`: the key's header and query argument are not sent upstream;
+//! - `hide_credentials`: the key's header, query argument and body field are not sent
+//!   upstream;
 //! - `run_on_preflight: false`: `OPTIONS` requests pass without a key.
 //!
 //! The key is compared as a SHA-256 hash; it is never logged.
@@ -23,6 +26,7 @@ use hyper::{Method, StatusCode};
 use portico_plugins::config;
 
 use super::consumers::{Consumer, Consumers};
+use super::fields::Fields;
 use super::{value, Access, Answer};
 use crate::gateway::log::ErrorKind;
 
@@ -89,7 +93,7 @@ impl KeyAuth {
             .with_header(WWW_AUTHENTICATE, self.www_authenticate.clone())
     }
 
-    fn find(&self, cx: &Access<'_>) -> Found {
+    fn find(&self, cx: &Access<'_>, body: Option<&Fields>) -> Found {
         for (i, name) in self.cfg.key_names.iter().enumerate() {
             if self.cfg.key_in_header {
                 for h in &self.headers[i] {
@@ -121,12 +125,37 @@ impl KeyAuth {
                     }
                 }
             }
+            match body {
+                Some(Fields::Json(m)) => match m.get(name) {
+                    Some(serde_json::Value::String(v)) => {
+                        return Found::Key {
+                            name_index: i,
+                            key: v.as_bytes().to_vec(),
+                        }
+                    }
+                    Some(serde_json::Value::Array(_)) => return Found::Duplicate,
+                    _ => {}
+                },
+                Some(Fields::Form(pairs)) => {
+                    let mut values = pairs.iter().filter(|(k, _)| k == name);
+                    if let Some((_, v)) = values.next() {
+                        if values.next().is_some() {
+                            return Found::Duplicate;
+                        }
+                        return Found::Key {
+                            name_index: i,
+                            key: v.as_bytes().to_vec(),
+                        };
+                    }
+                }
+                None => {}
+            }
         }
         Found::None
     }
 
     /// Remove the key from what goes upstream.
-    fn hide(&self, cx: &mut Access<'_>, name_index: usize) {
+    fn hide(&self, cx: &mut Access<'_>, name_index: usize, body: Option<Fields>) {
         for h in &self.headers[name_index] {
             cx.parts.headers.remove(h);
         }
@@ -141,10 +170,30 @@ impl KeyAuth {
                 cx.set_query(Some(&kept));
             }
         }
+        match body {
+            Some(Fields::Json(m)) if m.contains_key(name) => {
+                let mut m = m;
+                m.remove(name);
+                cx.set_fields(&Fields::Json(m));
+            }
+            Some(Fields::Form(mut pairs)) => {
+                let before = pairs.len();
+                pairs.retain(|(k, _)| k != name);
+                if pairs.len() != before {
+                    cx.set_fields(&Fields::Form(pairs));
+                }
+            }
+            _ => {}
+        }
     }
 
-    fn authenticate(&self, cx: &mut Access<'_>) -> Result<(), Answer> {
-        let (name_index, key) = match self.find(cx) {
+    async fn authenticate(&self, cx: &mut Access<'_>) -> Result<(), Answer> {
+        let body = if self.cfg.key_in_body {
+            cx.fields().await?
+        } else {
+            None
+        };
+        let (name_index, key) = match self.find(cx, body.as_ref()) {
             Found::None => return Err(self.unauthorized(ERR_NO_API_KEY)),
             Found::Duplicate => return Err(self.unauthorized(ERR_DUPLICATE)),
             Found::Key { key, .. } if key.is_empty() => {
@@ -153,7 +202,7 @@ impl KeyAuth {
             Found::Key { name_index, key } => (name_index, key),
         };
         if self.cfg.hide_credentials {
-            self.hide(cx, name_index);
+            self.hide(cx, name_index, body);
         }
         let now = chrono::Utc::now().timestamp();
         let Some(cred) = self.consumers.key(&key, now) else {
@@ -164,7 +213,7 @@ impl KeyAuth {
         Ok(())
     }
 
-    pub(crate) fn access(&self, cx: &mut Access<'_>) -> Result<(), Answer> {
+    pub(crate) async fn access(&self, cx: &mut Access<'_>) -> Result<(), Answer> {
         if !self.cfg.run_on_preflight && cx.parts.method == Method::OPTIONS {
             return Ok(());
         }
@@ -174,7 +223,7 @@ impl KeyAuth {
                 if cx.state.credential.is_some() {
                     return Ok(());
                 }
-                if self.authenticate(cx).is_err() {
+                if self.authenticate(cx).await.is_err() {
                     let Some(c) = self.consumers.find(anonymous) else {
                         let message = format!(
                             "anonymous consumer {anonymous} is configured but doesn't exist"
@@ -190,7 +239,7 @@ impl KeyAuth {
                 }
                 Ok(())
             }
-            None => self.authenticate(cx),
+            None => self.authenticate(cx).await,
         }
     }
 }

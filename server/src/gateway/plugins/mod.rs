@@ -9,6 +9,7 @@ mod acl;
 mod chain;
 mod consumers;
 mod cors;
+mod fields;
 mod ip_restriction;
 mod key_auth;
 mod rate_limiting;
@@ -26,6 +27,7 @@ use hyper::StatusCode;
 
 pub(crate) use chain::{compile_chains, Chain, ChainStores, RouteScope};
 pub(crate) use consumers::Consumer;
+pub(crate) use fields::ClientBody;
 
 use super::log::{ErrorKind, RouteInfo};
 
@@ -48,17 +50,15 @@ impl Plugin {
     async fn access(&self, cx: &mut Access<'_>) -> Result<(), Answer> {
         match self {
             Plugin::Cors(p) => p.access(cx),
-            Plugin::KeyAuth(p) => p.access(cx),
+            Plugin::KeyAuth(p) => p.access(cx).await,
             Plugin::IpRestriction(p) => p.access(cx),
             Plugin::RequestSizeLimiting(p) => p.access(cx),
             Plugin::Acl(p) => p.access(cx),
             Plugin::RateLimiting(p) => p.access(cx).await,
-            Plugin::RequestTransformer(p) => p.access(cx),
+            Plugin::RequestTransformer(p) => p.access(cx).await,
             Plugin::ResponseTransformer(_) => Ok(()),
-            Plugin::Prometheus(p) => {
-                cx.state.prometheus = Some(p.clone());
-                Ok(())
-            }
+            // set by `access` (also after another plugin answered)
+            Plugin::Prometheus(_) => Ok(()),
         }
     }
 
@@ -91,6 +91,9 @@ pub(crate) struct Access<'a> {
     pub body_len: Option<u64>,
     /// The client sends a body.
     pub has_body: bool,
+    /// The client's body, for the plugins that read it (key-auth's `key_in_body`,
+    /// request-transformer's body edits).
+    pub body: ClientBody<'a>,
     pub state: &'a mut RequestState,
 }
 
@@ -189,6 +192,10 @@ pub(crate) async fn access(chain: &Chain, cx: &mut Access<'_>) -> Result<(), Ans
         };
         if p.has_response() {
             cx.state.response.push(p.clone());
+        }
+        if let Plugin::Prometheus(cfg) = &**p {
+            // the log step records plugin answers in the metrics too
+            cx.state.prometheus = Some(cfg.clone());
         }
         if answer.is_none() {
             if let Err(a) = p.access(cx).await {

@@ -5,7 +5,7 @@
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
 
 /// One list's entries, split.
-fn pairs(field: &str, list: &[String]) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn pairs(field: &str, list: &[String]) -> Result<Vec<(String, String)>, String> {
     list.iter()
         .map(|e| {
             e.split_once(':')

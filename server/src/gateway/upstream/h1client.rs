@@ -40,7 +40,7 @@ use portico_h1::{parse_head, BodyDecoder, Decoded};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 
-use super::body::ReqBody;
+use crate::gateway::body::ReqBody;
 
 #[cfg(test)]
 mod diff;

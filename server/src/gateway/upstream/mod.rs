@@ -1,6 +1,7 @@
 //! Upstream connections: connect with retries and a timeout per attempt, optional TLS,
 //! read/write timeouts on the socket, and a keep-alive pool of HTTP/1.1 connections
-//! per upstream (scheme, host, port and timeouts).
+//! per upstream (scheme, host, port and timeouts). The HTTP/1.1 client itself is
+//! [`h1client`].
 //!
 //! A pooled connection is taken for one request and given back when the upstream's
 //! response body has been read to its end (see `body.rs`); a response cut short
@@ -22,10 +23,12 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::body::ReqBody;
-use super::h1client::{
+use h1client::{
     idle_by_reading, poll_exchange, replayable, Conn, ExchangeError, HeadError, IdleProbe,
     ReqFraming, ReqWriter, RespBody, RespHead,
 };
+
+pub(crate) mod h1client;
 
 /// Idle connections kept per upstream.
 const MAX_IDLE: usize = 512;
