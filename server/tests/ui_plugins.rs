@@ -366,9 +366,17 @@ async fn a_route_plugin_is_on_the_route_edit_page_and_the_version_lists_the_grou
     assert_eq!(to, format!("{edit_page}#route-plugins"));
 
     let (_, html) = u.page(&edit_page, "").await;
-    let route_card = &html[html.find(r#"id="route-plugins""#).expect("the route's card")..];
-    assert!(route_card.contains(r#"data-plugin="ip-restriction""#), "{route_card}");
-    assert!(route_card.contains("allow: 10.0.0.0/8, 192.168.0.0/16"), "{route_card}");
+    let route_card = &html[html
+        .find(r#"id="route-plugins""#)
+        .expect("the route's card")..];
+    assert!(
+        route_card.contains(r#"data-plugin="ip-restriction""#),
+        "{route_card}"
+    );
+    assert!(
+        route_card.contains("allow: 10.0.0.0/8, 192.168.0.0/16"),
+        "{route_card}"
+    );
     assert!(route_card.contains("from runtime group"), "{route_card}");
     // The version's own card: the group's cors applies, the route's plugin does not.
     let (_, html) = u.page(&version_page, "").await;

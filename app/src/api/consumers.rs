@@ -195,7 +195,7 @@ pub async fn create_key(
         )
         .await
         .map_err(|e| match e {
-            AppError::Validation { field, message } if field == "key" => {
+            AppError::Validation { field, message, .. } if field == "key" => {
                 AppError::validation("secret_key", message)
             }
             other => other,
@@ -244,7 +244,7 @@ pub async fn add_acl(
         )
         .await
         .map_err(|e| match e {
-            AppError::Validation { field, message } if field == "group" => {
+            AppError::Validation { field, message, .. } if field == "group" => {
                 AppError::validation("acl_group", message)
             }
             other => other,

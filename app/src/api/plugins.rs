@@ -373,7 +373,7 @@ pub struct PluginPost {
 }
 
 /// Adds a plugin (no `plugin_id`) or replaces one, then goes back to its card. A config
-/// that breaks a rule is refused with the first broken rule (the card shows them all).
+/// that breaks rules is refused with all of them (`fields`), each on its input.
 #[server(prefix = "/rpc", endpoint = "plugins/save")]
 pub async fn save_plugin(#[server(flatten)] form: PluginPost) -> Result<Plugin, AppError> {
     let actor = crate::ports::actor()?;
@@ -389,8 +389,12 @@ pub async fn save_plugin(#[server(flatten)] form: PluginPost) -> Result<Plugin, 
     };
     let config =
         check(name, &form.fields, stored.as_ref().map(|p| &p.config)).map_err(|errors| {
-            let (field, message) = errors.into_iter().next().unwrap_or_default();
-            AppError::validation(field, message)
+            let problems = errors
+                .into_iter()
+                .map(|(field, message)| crate::error::FieldProblem { field, message })
+                .collect();
+            AppError::validation_all(problems)
+                .unwrap_or_else(|| AppError::validation("config", "the config is not valid"))
         })?;
     let tags = super::gateway_forms::split_words(form.tags.as_deref().unwrap_or(""));
     let input = PluginInput {
