@@ -191,6 +191,14 @@ enum ForwardedHost {
     Owned(String),
 }
 
+/// `X-Forwarded-Prefix`: none, the first `len` bytes of the request's path, or a
+/// copy (when the router normalized the path).
+enum Prefix {
+    None,
+    Raw(usize),
+    Owned(String),
+}
+
 /// A request the router matched to a route that proxies it.
 struct Matched {
     /// The route's index in the compiled config.
@@ -198,7 +206,7 @@ struct Matched {
     /// Upstream path and query.
     path_and_query: String,
     /// `X-Forwarded-Prefix`: the part of the path the route stripped.
-    prefix: Option<String>,
+    prefix: Prefix,
     forwarded_host: ForwardedHost,
     preserve_host: bool,
 }
@@ -432,13 +440,14 @@ fn route(
         path_and_query.push('?');
         path_and_query.push_str(q);
     }
-    let prefix = if m.strip_path && m.matched_prefix_len > 0 {
-        ctx.path
-            .get(..m.matched_prefix_len)
-            .filter(|p| valid_value(p.as_bytes()))
-            .map(str::to_string)
-    } else {
-        None
+    let prefix = match ctx.path.get(..m.matched_prefix_len) {
+        Some(p) if m.strip_path && m.matched_prefix_len > 0 && valid_value(p.as_bytes()) => {
+            match &ctx.path {
+                std::borrow::Cow::Borrowed(_) => Prefix::Raw(m.matched_prefix_len),
+                std::borrow::Cow::Owned(_) => Prefix::Owned(p.to_string()),
+            }
+        }
+        _ => Prefix::None,
     };
     let forwarded_host = match &ctx.host {
         h if h.is_empty() => ForwardedHost::None,
@@ -537,7 +546,11 @@ fn upstream_request(
         parts,
         host_header: &target.service.host_header,
         path_and_query: &matched.path_and_query,
-        prefix: matched.prefix.as_deref(),
+        prefix: match &matched.prefix {
+            Prefix::None => None,
+            Prefix::Raw(len) => parts.uri.path().get(..*len),
+            Prefix::Owned(p) => Some(p.as_str()),
+        },
         forwarded_host,
         preserve_host: matched.preserve_host,
         body: size,
