@@ -100,6 +100,8 @@ fn Frame() -> impl IntoView {
                         <Route path=path!("/runtime-groups") view=RuntimeGroupsPage ssr=SsrMode::Async/>
                         <Route path=path!("/runtime-groups/new") view=NewRuntimeGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/runtime-groups/:id") view=RuntimeGroupPage ssr=SsrMode::Async/>
+                        <Route path=path!("/runtime-groups/:id/consumers") view=ConsumersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/runtime-groups/:id/consumers/:consumer") view=ConsumerPage ssr=SsrMode::Async/>
                         <Route path=path!("/analytics") view=AnalyticsPage ssr=SsrMode::Async/>
                         <Route path=path!("/analytics/reports/:id") view=ReportPage ssr=SsrMode::Async/>
                     </Routes>

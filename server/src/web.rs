@@ -206,6 +206,13 @@ pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// The largest form body echoed back in a redirect URL.
 const MAX_FORM_ECHO_BYTES: usize = 16 * 1024;
 
+/// Whether a posted field may be echoed in the URL of a refused form: never a secret
+/// (passwords, a consumer's own key `secret_key`, `config.redis.password`, the setup
+/// code).
+fn echoable(name: &str) -> bool {
+    !name.contains("password") && !name.contains("secret") && name != "setup_code"
+}
+
 /// Server function errors, made precise:
 /// - called from the browser's JavaScript, a failed call answers with the HTTP status of
 ///   its `AppError` (404, 409, 422 …) instead of a blanket 500;
@@ -281,13 +288,9 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
             .extend_pairs(kept)
             .append_pair("__path", &path)
             .append_pair("__err", &encoded);
-        // Never echo secrets: passwords and the setup code are left out.
         let form = form.map(|f| {
             url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(
-                    url::form_urlencoded::parse(&f)
-                        .filter(|(k, _)| !k.contains("password") && k != "setup_code"),
-                )
+                .extend_pairs(url::form_urlencoded::parse(&f).filter(|(k, _)| echoable(k)))
                 .finish()
         });
         if let Some(form) = form.filter(|f| f.len() <= MAX_FORM_ECHO_BYTES) {
@@ -306,4 +309,25 @@ async fn server_fn_errors(req: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    /// A refused form comes back with what was typed, but never a secret: a consumer's
+    /// own API key (`secret_key`) was echoed before.
+    #[test]
+    fn secrets_are_not_echoed() {
+        for secret in [
+            "password",
+            "password_confirm",
+            "secret_key",
+            "config.redis.password",
+            "setup_code",
+        ] {
+            assert!(!super::echoable(secret), "{secret}");
+        }
+        for field in ["email", "username", "config.minute", "ttl", "key"] {
+            assert!(super::echoable(field), "{field}");
+        }
+    }
 }

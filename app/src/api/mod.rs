@@ -4,6 +4,7 @@
 mod analytics;
 mod analytics_reports;
 mod auth;
+mod consumers;
 #[cfg(feature = "ssr")]
 mod cookies;
 mod docs;
@@ -11,6 +12,8 @@ mod explorer_form;
 mod gateway;
 mod gateway_forms;
 mod packages;
+mod plugin_forms;
+mod plugins;
 mod portal;
 mod runtime_groups;
 mod specs;
@@ -19,6 +22,7 @@ mod versions;
 pub use analytics::*;
 pub use analytics_reports::*;
 pub use auth::*;
+pub use consumers::*;
 #[cfg(feature = "ssr")]
 pub use cookies::*;
 pub use docs::*;
@@ -26,6 +30,8 @@ pub use explorer_form::*;
 pub use gateway::*;
 pub use gateway_forms::*;
 pub use packages::*;
+pub use plugin_forms::*;
+pub use plugins::*;
 pub use portal::*;
 pub use runtime_groups::*;
 pub use specs::*;

@@ -10,6 +10,7 @@ use crate::api::*;
 use crate::components::*;
 use crate::model::*;
 
+use super::plugins::PluginsCard;
 use super::route_form::RouteFormCard;
 
 /// A copy button for the text of the element `target` (shown only once the page runs
@@ -130,17 +131,42 @@ pub fn GatewaySection(package: ServicePackage, version: ServiceVersion) -> impl 
     let ids = StoredValue::new((package_id, version_id));
     let page = format!("/service-hub/{}/versions/{}", package.key, version.id);
     let group_href = format!("/runtime-groups/{}", version.runtime_group_id);
+    let editing = use_query_map().read_untracked().get("edit");
+    let package_key = package.key.clone();
     view! {
         <div id="gateway" class="gw-section">
             <Suspense fallback=Loading>
                 {move || {
                     let (page, group_href) = (page.clone(), group_href.clone());
+                    let (editing, package_key) = (editing.clone(), package_key.clone());
                     Suspend::new(async move {
                         match data.await {
-                            Ok(g) => view! {
-                                <ImplementationCard gateway=g.clone() group_href ids save=save_impl delete=delete_impl/>
-                                <RoutesCard gateway=g page ids save=save_route delete=delete_route/>
-                            }.into_any(),
+                            Ok(g) => {
+                                // The route being edited gets its own Plugins card.
+                                let route = editing.as_deref().and_then(|id| {
+                                    g.routes.iter().find(|r| r.route.id.to_string() == id)
+                                }).map(|r| r.route.clone());
+                                let route_plugins = route.map(|r| {
+                                    let label = r.fields.name.clone().unwrap_or_else(|| "(unnamed)".into());
+                                    let scope = ScopeForm {
+                                        package: Some(package_key.clone()),
+                                        version_id: Some(r.version_id.to_string()),
+                                        route_id: Some(r.id.to_string()),
+                                        ..Default::default()
+                                    };
+                                    view! {
+                                        <PluginsCard scope anchor="route-plugins"
+                                            title=format!("Plugins of route {label}")
+                                            intro="Plugins here apply to this route only and take precedence over the same plugin on the version or the group."
+                                            path=page.clone() keep=vec![("edit".to_string(), r.id.to_string())]/>
+                                    }
+                                });
+                                view! {
+                                    <ImplementationCard gateway=g.clone() group_href ids save=save_impl delete=delete_impl/>
+                                    <RoutesCard gateway=g page ids save=save_route delete=delete_route/>
+                                    {route_plugins}
+                                }.into_any()
+                            }
                             Err(e) => view! {
                                 <section class="card" aria-labelledby="gw-title">
                                     <h2 id="gw-title">"Gateway"</h2>

@@ -7,7 +7,9 @@ use crate::components::*;
 use crate::model::validate;
 use crate::model::*;
 
+use super::consumers::ConsumersCard;
 use super::dataplanes::{DataPlanesSection, ProxyListenField};
+use super::plugins::PluginsCard;
 
 #[component]
 fn GroupFields(error: FormError, #[prop(optional)] initial: Option<RuntimeGroup>) -> impl IntoView {
@@ -177,6 +179,12 @@ fn GroupDetail(
             }}
         </section>
         <DataPlanesSection group=group.clone()/>
+        <PluginsCard
+            scope=ScopeForm { group: Some(id.clone()), ..Default::default() }
+            anchor="plugins" title="Plugins"
+            intro="Plugins here apply to every route of every version in this group, unless a version, route or consumer configures the same plugin."
+            path=format!("/runtime-groups/{id}")/>
+        <ConsumersCard group=group.clone()/>
         {editor.then(|| view! {
         <section class="card" aria-labelledby="edit-title">
             <details open=move || update_error.get().is_some()>

@@ -9,6 +9,7 @@ use crate::model::*;
 
 use super::gateway::GatewaySection;
 use super::package::{export_href, AnalyticsSection, Scope};
+use super::plugins::PluginsCard;
 
 /// `/service-hub/{key}/versions/new`
 #[component]
@@ -171,6 +172,11 @@ fn VersionDashboard(
             <FormAlert error=status_error fields=&[]/>
         </section>
         <GatewaySection package=package.clone() version=version.clone()/>
+        <PluginsCard
+            scope=ScopeForm { package: Some(package.key.clone()), version_id: Some(version.id.to_string()), ..Default::default() }
+            anchor="plugins" title="Plugins"
+            intro="Plugins here apply to every route of this version (Kong's service plugins), unless a route or consumer configures the same plugin."
+            path=format!("{base}/versions/{}", version.id)/>
         <SpecCard package=package.clone() version=version.clone() upload_error=spec_upload_error/>
         {editor.then(|| view! {
         <section class="card danger-zone" id="delete" aria-labelledby="delete-title">
