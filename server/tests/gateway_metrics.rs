@@ -64,6 +64,8 @@ async fn the_status_listener_serves_kongs_node_metrics() {
             .header("host", "x")
             .body(Empty::new())
             .unwrap();
+        // the connection takes the next request once it has finished the last one
+        conn1.ready().await.unwrap();
         let r = conn1.send_request(req).await.unwrap();
         assert_eq!(r.status(), 200);
         r.into_body().collect().await.unwrap();
