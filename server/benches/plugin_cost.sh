@@ -18,8 +18,8 @@
 # the kernel's work in syscalls).
 # PORTICO_BIN=path: measure that binary instead of building the release one.
 # PLUGIN_COST_ONLY="none local": measure only those variants.
-# PLUGIN_COST_KEEP=dir: keep the long runs' callgrind.out.<variant> files there (for
-# callgrind_annotate).
+# PLUGIN_COST_KEEP=dir: keep each run's callgrind.out.<variant>.<seconds> there (for
+# callgrind_annotate), with "variant seconds instructions requests" lines in dir/runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dur="${1:-20}"
@@ -156,12 +156,13 @@ EOF
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   if [ "$v" = haproxy ]; then kill -USR1 "$pid"; else kill -INT "$pid"; fi
   wait "$pid" 2>/dev/null || true
-  if [ -n "${PLUGIN_COST_KEEP:-}" ] && [ "$3" != 5 ]; then
-    mkdir -p "$PLUGIN_COST_KEEP"
-    cp "$dir/callgrind.out" "$PLUGIN_COST_KEEP/callgrind.out.$v"
-  fi
   local ir
   ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$dir/callgrind.out")
+  if [ -n "${PLUGIN_COST_KEEP:-}" ]; then
+    mkdir -p "$PLUGIN_COST_KEEP"
+    cp "$dir/callgrind.out" "$PLUGIN_COST_KEEP/callgrind.out.$v.$3"
+    echo "$v $3 $ir $((reqs + warm))" >>"$PLUGIN_COST_KEEP/runs"
+  fi
   # the curl requests of wait_up and check_plugins that reached the proxy: the same in
   # both runs, so they drop out of the difference
   echo "$ir $((reqs + warm))"
