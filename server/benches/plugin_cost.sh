@@ -183,7 +183,7 @@ for v in "${variants[@]}"; do
 done
 # (the counters themselves expire with their 1 s window: count the script calls)
 if [ -n "${per[redis]:-}" ] &&
-  ! redis-cli -s "$work/redis.sock" info commandstats | grep -q '^cmdstat_evalsha:calls=[1-9]'; then
+  ! grep -q '^cmdstat_evalsha:calls=[1-9]' <<<"$(redis-cli -s "$work/redis.sock" info commandstats)"; then
   echo "redis ran no EVALSHA: the redis variant did not use it" >&2
   exit 1
 fi
