@@ -11,7 +11,7 @@ CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := $(shell grep -A1 '^name = "wasm-bindgen"$$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test tools echarts check unit bundle e2e seed bench-hub bench-portal bench-spec bench-proxy bench-recording bench-analytics
+.PHONY: run test tools echarts check unit bundle e2e seed bench-hub bench-portal bench-spec bench-proxy bench-recording bench-plugins bench-analytics
 
 ## Installs what is missing; fast when everything is present.
 tools:
@@ -153,6 +153,13 @@ bench-proxy:
 ## callgrind with the recorder on and off (goal ≤ 3 %; installs valgrind when missing).
 bench-recording:
 	server/benches/recording_cost.sh
+
+## What plugins cost a proxied request: instructions per request under callgrind with no
+## plugins, key-auth + rate-limiting (local, redis), plugins on another route only, and
+## nginx / HAProxy with one worker (goals: local ≤ +15 %, another route's plugins +0,
+## no plugins ≤ nginx; installs wrk, nginx, valgrind, redis-server when missing).
+bench-plugins:
+	server/benches/plugin_cost.sh
 
 ## The 30-day analytics dashboard over 10 million requests' worth of aggregates in a
 ## SQLite file (seeded by a generator): each query ≤ 50 ms.

@@ -40,15 +40,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# An nginx with one worker: $1 name, $2 server block(s) for http {}, $3 CPU to pin it to
-# (empty: not pinned). Its pid is appended to $pids.
-start_nginx() {
-  local name="$1" servers="$2" cpu="${3:-}"
+# An nginx config with one worker in $work/$1/nginx.conf: $1 name, $2 server block(s)
+# for http {}, $3 extra main-context directives (e.g. `master_process off;`).
+nginx_conf() {
+  local name="$1" servers="$2" main="${3:-}"
   local dir="$work/$name"
   mkdir -p "$dir/logs" "$dir/tmp"
   cat >"$dir/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
+$main
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
 events { worker_connections 4096; multi_accept on; }
@@ -64,12 +65,41 @@ http {
   $servers
 }
 EOF
+}
+
+# An nginx with one worker: $1 name, $2 server block(s) for http {}, $3 CPU to pin it to
+# (empty: not pinned). Its pid is appended to $pids.
+start_nginx() {
+  local name="$1" servers="$2" cpu="${3:-}"
+  local dir="$work/$name"
+  nginx_conf "$name" "$servers"
   if [ -n "$cpu" ]; then
     taskset -c "$cpu" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
   else
     "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
   fi
   pids+=($!)
+}
+
+# The baseline proxy's server block: nginx listening on 127.0.0.1:$1, proxying to the
+# upstream on 127.0.0.1:$2 with a keep-alive pool (and the usual forwarding headers).
+nginx_proxy_servers() {
+  cat <<EOF
+  upstream backend { server 127.0.0.1:$2; keepalive 128; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$1;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$proxy_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+      proxy_set_header X-Forwarded-Port \$server_port;
+    }
+  }
+EOF
 }
 
 # The upstream every proxy under test forwards to: GET / answers a fixed 13-byte body.
@@ -80,6 +110,8 @@ start_upstream() {
 
 # A standalone node's cached snapshot in $1/config.json: one service proxying every
 # path to the upstream on 127.0.0.1:$2 (the node serves it without a control plane).
+# $3: more services (JSON, each after a comma); $4: more top-level members (JSON, each
+# after a comma: `,"plugins":[…],"consumers":[…]`).
 write_snapshot() {
   mkdir -p "$1"
   cat >"$1/config.json" <<EOF
@@ -89,16 +121,19 @@ write_snapshot() {
    "version_name":"v1",
    "upstream":{"protocol":"http","host":"127.0.0.1","port":$2,"path":null,"retries":5,
      "connect_timeout_ms":60000,"read_timeout_ms":60000,"write_timeout_ms":60000},
-   "routes":[{"id":"r","paths":["/"],"strip_path":false}]}]}
+   "routes":[{"id":"r","paths":["/"],"strip_path":false}]}${3:-}]${4:-}}
 EOF
 }
 
-# Waits until $1 answers 200 (up to 60 s: a node under valgrind starts slowly).
+# Waits until $1 answers 200 (up to 60 s: a node under valgrind starts slowly); $2..:
+# more curl arguments (e.g. `-H "apikey: k"`).
 wait_up() {
+  local url="$1"
+  shift
   for _ in $(seq 1 600); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; then return 0; fi
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$@" "$url")" = 200 ]; then return 0; fi
     sleep 0.1
   done
-  echo "$1 did not answer 200" >&2
+  echo "$url did not answer 200" >&2
   exit 1
 }

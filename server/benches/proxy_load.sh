@@ -47,21 +47,7 @@ if [ "${#on_load[@]}" -gt 0 ]; then cpu_load=1; fi
 start_upstream "$up_port" "$cpu_load"
 
 # the baseline: nginx proxying with a keep-alive pool (and the usual forwarding headers)
-start_nginx proxy "
-  upstream backend { server 127.0.0.1:$up_port; keepalive 128; keepalive_requests 10000000; }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection \"\";
-      proxy_set_header Host \$proxy_host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header X-Forwarded-Host \$host;
-      proxy_set_header X-Forwarded-Port \$server_port;
-    }
-  }" "$cpu_proxy"
+start_nginx proxy "$(nginx_proxy_servers "$nginx_port" "$up_port")" "$cpu_proxy"
 nginx_master=${pids[-1]}
 
 # Portico: a standalone node serving a cached snapshot (the control plane address is
