@@ -110,8 +110,9 @@ fn human(label: &str) -> String {
     }
 }
 
-/// The config form of a plugin (an island).
-#[island]
+/// The config form of a plugin: a plain form, checked when posted (an island for
+/// checks as you type cost about 40 KB of the browser bundle, over its budget).
+#[component]
 pub fn PluginFormIsland(form: PluginFormProps) -> impl IntoView {
     let PluginFormProps {
         scope,
